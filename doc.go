@@ -1,0 +1,65 @@
+// Package leaksafe provides goroutine primitives that cannot leak when used as documented:
+// generators, stream stages, workers and owners that each take a done channel and report when they have stopped.
+//
+// # Ownership and termination
+//
+// The rule the package is built on: if a goroutine is responsible for creating a goroutine, it is
+// also responsible for ensuring it can stop the goroutine. A goroutine ends in one of three ways: its
+// work is complete, it cannot continue, or it is told to stop. Every function here that starts
+// goroutines makes all three explicit.
+//
+// The owner of a goroutine is the code that called the function that started it. The owner holds
+// two channels:
+//
+//   - done, the first parameter of every constructor. Closing done tells every goroutine started with
+//     it to stop. A goroutine never closes done; its owner does.
+//   - terminated, the last result of every constructor. It is closed as the last action of the last
+//     goroutine that the call started, after every output channel of that call has been closed.
+//     Receiving from terminated is how an owner waits for its goroutines to have exited; [All] joins
+//     several.
+//
+// Channels belong to their senders. A primitive never closes a channel it receives from, and it always
+// closes the channels it returns. Inside a primitive, every send and every receive that can block
+// waits in a select with done, so a goroutine that is told to stop never stays blocked. A closed
+// input ends a stage at once; a stage never spins on it.
+//
+// Output channels are unbuffered or hold at most one value, as each function's doc says; [Buffer]
+// adds a larger buffer where the caller asks for one.
+//
+// # Cancellation with done or a context
+//
+// done has the type <-chan struct{}, which is the type of [context.Context.Done]: a context works
+// unchanged, as in Map(ctx.Done(), in, f). A nil done means "never told to stop": such goroutines
+// end only when their input closes or their work completes, and a nil done with a nil input never
+// ends.
+//
+// A done that is already closed is valid: the call starts its goroutines, they end at once, and its
+// outputs and terminated are closed.
+//
+// [Range] is the consumer's side of the contract. It gives a pipeline a done channel of its own,
+// closes it when the for loop ends for any reason (the source is exhausted, break, return, a panic in
+// the loop body, or the outer done closing), and waits for the pipeline's terminated before the loop
+// statement completes. A consumer can walk away from a pipeline and leave nothing running, without
+// draining it.
+//
+// # Errors and panics
+//
+// Errors are values that travel in the stream: a stage produces a [Result] (often with [Try]) and the
+// consumer, who has the full picture, decides to stop by closing done or breaking out of [Range].
+//
+// A panic in a function passed to a stream primitive is not recovered, exactly as with a goroutine
+// started by the go statement: the program crashes with the panicking goroutine's stack.
+//
+// Misuse is a programmer error and panics at call time, before any goroutine starts, with a message
+// that names the package and the function, such as "leaksafe: Map: nil fn" or
+// "leaksafe: Take: n must be at least 0, got -1".
+//
+// # Leak testing
+//
+// Every test and example of this package runs under go.uber.org/goleak, which fails a test binary
+// that ends with goroutines still running, and time-based behaviour is tested inside
+// [testing/synctest] bubbles. For each primitive the tests cover every way it can end: input drained
+// to the end, done closed before any value, done closed mid-stream, a consumer that stops reading and
+// closes done, a nil input and a closed input; each case ends by receiving from terminated under a
+// deadline.
+package leaksafe

@@ -1,0 +1,121 @@
+package leaksafe
+
+import (
+	"iter"
+	"math/rand/v2"
+)
+
+// Generate starts one goroutine that sends each of values on out, in order, then closes out.
+//
+// The goroutine ends when every value has been sent or when done closes, whichever comes first. It
+// closes out, then terminated. The owner either receives every value or closes done.
+//
+// out holds at most one value. Sends wait for the consumer and give up when done closes; once done
+// is seen closed, no further value is sent. Generate with no values closes out at once.
+func Generate[T any](done <-chan struct{}, values ...T) (out <-chan T, terminated <-chan struct{}) {
+	ch := make(chan T, 1)
+	term := make(chan struct{})
+	go func() {
+		defer close(term)
+		defer close(ch)
+		for _, v := range values {
+			if !send(done, ch, v) {
+				return
+			}
+		}
+	}()
+	return ch, term
+}
+
+// Repeat starts one goroutine that sends values on out in order, over and over, until done closes.
+//
+// The goroutine ends only when done closes (or at once when values is empty). It then closes out,
+// then terminated. The owner must close done: with a nil done and at least one value, the goroutine
+// never ends.
+//
+// out holds at most one value. Sends wait for the consumer and give up when done closes.
+func Repeat[T any](done <-chan struct{}, values ...T) (out <-chan T, terminated <-chan struct{}) {
+	ch := make(chan T, 1)
+	term := make(chan struct{})
+	go func() {
+		defer close(term)
+		defer close(ch)
+		if len(values) == 0 {
+			return
+		}
+		for {
+			for _, v := range values {
+				if !send(done, ch, v) {
+					return
+				}
+			}
+		}
+	}()
+	return ch, term
+}
+
+// RepeatFunc starts one goroutine that calls fn and sends its result on out, over and over, until
+// done closes.
+//
+// The goroutine ends only when done closes. It then closes out, then terminated. The owner must close
+// done: with a nil done, the goroutine never ends. fn is called again only after its previous result
+// has been handed to the consumer (out holds at most one value), and never after done is seen closed.
+//
+// RepeatFunc panics if fn is nil. fn must not panic: a panic in fn is not recovered and crashes the
+// program.
+func RepeatFunc[T any](done <-chan struct{}, fn func() T) (out <-chan T, terminated <-chan struct{}) {
+	if fn == nil {
+		panic("leaksafe: RepeatFunc: nil fn")
+	}
+	ch := make(chan T, 1)
+	term := make(chan struct{})
+	go func() {
+		defer close(term)
+		defer close(ch)
+		for isOpen(done) {
+			if !send(done, ch, fn()) {
+				return
+			}
+		}
+	}()
+	return ch, term
+}
+
+// NewRandStream starts one goroutine that sends pseudo-random non-negative ints on out until done
+// closes. It is the leak-safe form of the newRandStream program that this package grew from.
+//
+// The goroutine ends only when done closes. It then closes out, then terminated. The owner must close
+// done, or consume it with [Range], which closes a done of its own. The numbers come from the
+// top-level source of math/rand/v2, which is safe for concurrent use and not for cryptography.
+func NewRandStream(done <-chan struct{}) (out <-chan int, terminated <-chan struct{}) {
+	return RepeatFunc(done, rand.Int)
+}
+
+// FromSeq starts one goroutine that ranges over seq and sends each value it yields on out.
+//
+// The goroutine ends when seq returns or when done closes. Once done is seen closed, yield returns
+// false, so a well-behaved iterator stops at once; seq is not called at all if done is already
+// closed. The goroutine then closes out, then terminated.
+//
+// out holds at most one value. FromSeq panics if seq is nil. seq must not panic and must stop when
+// yield returns false, as every iterator must.
+func FromSeq[T any](done <-chan struct{}, seq iter.Seq[T]) (out <-chan T, terminated <-chan struct{}) {
+	if seq == nil {
+		panic("leaksafe: FromSeq: nil seq")
+	}
+	ch := make(chan T, 1)
+	term := make(chan struct{})
+	go func() {
+		defer close(term)
+		defer close(ch)
+		if !isOpen(done) {
+			return
+		}
+		for v := range seq {
+			if !send(done, ch, v) {
+				return
+			}
+		}
+	}()
+	return ch, term
+}
