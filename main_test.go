@@ -1,6 +1,7 @@
 package leaksafe_test
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,4 +109,14 @@ func count(n int) []int {
 		s[i] = i
 	}
 	return s
+}
+
+// raise sets *peak to v if v is larger, safely against concurrent callers.
+func raise(peak *atomic.Int64, v int64) {
+	for {
+		m := peak.Load()
+		if v <= m || peak.CompareAndSwap(m, v) {
+			return
+		}
+	}
 }

@@ -1,5 +1,11 @@
 package leaksafe
 
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
 // DoWork starts one goroutine that calls fn for every value received from in, one at a time, in
 // order. It is the leak-safe form of the doWork program that this package grew from.
 //
@@ -27,4 +33,225 @@ func DoWork[T any](done <-chan struct{}, in <-chan T, fn func(T)) (terminated <-
 		}
 	}()
 	return term
+}
+
+// ParallelDoWork starts workers goroutines that call fn for the values received from in, each value
+// by exactly one worker, in no fixed order.
+//
+// Each worker ends when in closes or when done closes; the last one to end closes terminated. It does
+// not close in; its sender does. A nil in never delivers, so the workers run until done closes. No
+// worker starts a call of fn once it has seen done closed; calls already running are not interrupted,
+// and terminated closes after they return.
+//
+// ParallelDoWork panics if workers < 1 or fn is nil. fn must be safe for concurrent use and must not
+// panic: a panic in fn is not recovered and crashes the program. To catch panics, use a [Group].
+func ParallelDoWork[T any](done <-chan struct{}, in <-chan T, workers int, fn func(T)) (terminated <-chan struct{}) {
+	checkWorkers("ParallelDoWork", workers, fn == nil)
+	term := make(chan struct{})
+	var running atomic.Int64
+	running.Store(int64(workers))
+	for range workers {
+		go func() {
+			defer func() {
+				if running.Add(-1) == 0 {
+					close(term)
+				}
+			}()
+			for {
+				v, ok := recv(done, in)
+				if !ok {
+					return
+				}
+				fn(v)
+			}
+		}()
+	}
+	return term
+}
+
+// ParallelMap starts workers goroutines that each receive values from in and send fn(v) on out, so
+// that up to workers calls of fn run at once. Every value of in is delivered exactly once, in no fixed
+// order; use [ParallelMapOrdered] to keep the order of in.
+//
+// Each worker ends when in closes or when done closes. The last one to end closes out, then
+// terminated: out closes once every result has been sent. ParallelMap does not close in; its sender
+// does. A nil in never delivers, so the workers run until done closes.
+//
+// out holds at most one value. Every receive and send gives up when done closes, and no worker starts
+// a call of fn once it has seen done closed; calls already running are not interrupted, and
+// terminated closes after they return. To stop early on an error, return a [Result] and close done
+// (or break out of [Range]) when the consumer sees one.
+//
+// ParallelMap panics if workers < 1 or fn is nil. fn must be safe for concurrent use and must not
+// panic: a panic in fn is not recovered and crashes the program.
+func ParallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn func(T) U) (out <-chan U, terminated <-chan struct{}) {
+	checkWorkers("ParallelMap", workers, fn == nil)
+	ch := make(chan U, 1)
+	term := make(chan struct{})
+	var running atomic.Int64
+	running.Store(int64(workers))
+	for range workers {
+		go func() {
+			defer func() {
+				if running.Add(-1) == 0 { // the last worker closes, so terminated is its last action
+					close(ch)
+					close(term)
+				}
+			}()
+			for {
+				v, ok := recv(done, in)
+				if !ok || !send(done, ch, fn(v)) {
+					return
+				}
+			}
+		}()
+	}
+	return ch, term
+}
+
+// ParallelMapOrdered starts workers goroutines that call fn for the values of in, up to workers at
+// once, and send the results on out in the order of in.
+//
+// The workers share a reorder window of 2×workers values: a worker takes a new value from in only
+// while fewer than 2×workers values are taken and not yet sent on out. So while one slow call holds
+// back the head of the stream, ParallelMapOrdered holds at most 2×workers-1 finished results, however
+// long in is, and the other workers wait rather than read ahead without bound. A worker that finishes
+// the value at the head of the window sends it, and every finished value after it, on out.
+//
+// Each worker ends when in closes or when done closes. The last one to end closes out, then
+// terminated: out closes once every result has been sent. ParallelMapOrdered does not close in; its
+// sender does. A nil in never delivers, so the workers run until done closes.
+//
+// out holds at most one value. Every receive and send gives up when done closes, and no worker starts
+// a call of fn once it has seen done closed; calls already running are not interrupted, and
+// terminated closes after they return. Finished results that are not yet sent when done closes are
+// dropped.
+//
+// ParallelMapOrdered panics if workers < 1 or fn is nil. fn must be safe for concurrent use and must
+// not panic: a panic in fn is not recovered and crashes the program.
+func ParallelMapOrdered[T, U any](done <-chan struct{}, in <-chan T, workers int, fn func(T) U) (out <-chan U, terminated <-chan struct{}) {
+	checkWorkers("ParallelMapOrdered", workers, fn == nil)
+	w := &reorderWindow[T, U]{
+		in:      in,
+		done:    done,
+		fn:      fn,
+		out:     make(chan U, 1),
+		tokens:  make(chan struct{}, 2*workers),
+		results: make([]U, 2*workers),
+		ready:   make([]bool, 2*workers),
+	}
+	term := make(chan struct{})
+	var running atomic.Int64
+	running.Store(int64(workers))
+	for range workers {
+		go func() {
+			defer func() {
+				if running.Add(-1) == 0 {
+					close(w.out)
+					close(term)
+				}
+			}()
+			for w.step() {
+			}
+		}()
+	}
+	return w.out, term
+}
+
+// reorderWindow is the state that the workers of [ParallelMapOrdered] share. A value's sequence
+// number is the order in which it was received from in; its result waits in results[seq%len] until
+// every earlier result has been sent.
+type reorderWindow[T, U any] struct {
+	in   <-chan T
+	done <-chan struct{}
+	fn   func(T) U
+	out  chan U
+
+	// tokens holds one token per value taken from in and not yet sent on out; its capacity is the
+	// window, so a worker waits on it before it takes a value that the window has no room for.
+	tokens chan struct{}
+
+	inMu sync.Mutex // serializes receiving from in with numbering the value received
+	next uint64     // sequence number of the next value received
+
+	mu       sync.Mutex
+	results  []U    // finished results by seq % len(results)
+	ready    []bool // ready[i] reports whether results[i] holds a finished result not yet sent
+	head     uint64 // sequence number of the next result to send
+	emitting bool   // a worker is sending results on out
+}
+
+// step takes one value, computes its result and, if the result is at the head of the window, sends
+// every consecutive finished result. It reports false when the worker should stop.
+func (w *reorderWindow[T, U]) step() bool {
+	if !send(w.done, w.tokens, struct{}{}) {
+		return false
+	}
+	w.inMu.Lock()
+	v, ok := recv(w.done, w.in)
+	seq := w.next
+	if ok {
+		w.next++
+	}
+	w.inMu.Unlock()
+	if !ok {
+		<-w.tokens
+		return false
+	}
+	r := w.fn(v)
+
+	w.mu.Lock()
+	slot := seq % uint64(len(w.results))
+	w.results[slot], w.ready[slot] = r, true
+	if w.emitting || seq != w.head {
+		w.mu.Unlock() // the worker holding the head, or the one sending, sends this result later
+		return true
+	}
+	w.emitting = true
+	for {
+		slot := w.head % uint64(len(w.results))
+		if !w.ready[slot] {
+			break
+		}
+		r := w.results[slot]
+		var zero U
+		w.results[slot], w.ready[slot] = zero, false
+		w.head++
+		w.mu.Unlock()
+		if !send(w.done, w.out, r) {
+			return false // done: the window is abandoned, and so is emitting
+		}
+		<-w.tokens
+		w.mu.Lock()
+	}
+	w.emitting = false
+	w.mu.Unlock()
+	return true
+}
+
+// checkWorkers panics, naming the function, if workers < 1 or the function argument is nil.
+func checkWorkers(name string, workers int, nilFn bool) {
+	if workers < 1 {
+		panic(fmt.Sprintf("leaksafe: %s: workers must be at least 1, got %d", name, workers))
+	}
+	if nilFn {
+		panic(fmt.Sprintf("leaksafe: %s: nil fn", name))
+	}
+}
+
+// Result carries a value or the error that took its place through a stream, so that errors travel
+// as values and the consumer decides when to stop.
+type Result[T any] struct {
+	Value T
+	Err   error
+}
+
+// Try makes a [Result] from the two results of a call, so that a function returning (T, error) can
+// feed a stream directly:
+//
+//	leaksafe.ParallelMap(done, urls, 8, func(u string) leaksafe.Result[*http.Response] {
+//		return leaksafe.Try(client.Get(u))
+//	})
+func Try[T any](v T, err error) Result[T] {
+	return Result[T]{Value: v, Err: err}
 }

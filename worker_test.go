@@ -1,10 +1,19 @@
 package leaksafe_test
 
 import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/leaksafe/leaksafe"
 )
@@ -60,4 +69,283 @@ func TestDoWorkTermination(t *testing.T) {
 		terminated := leaksafe.DoWork(nil, closedChan[int](), func(int) { t.Error("fn called with a closed input") })
 		waitClosed(t, terminated, "terminated")
 	})
+}
+
+// parallelStage is a parallel primitive under test; ordered says whether it promises input order.
+type parallelStage struct {
+	name    string
+	ordered bool
+	start   func(done <-chan struct{}, in <-chan int, workers int, fn func(int) int) (<-chan int, <-chan struct{})
+}
+
+var parallelStages = []parallelStage{
+	{"ParallelMap", false, leaksafe.ParallelMap[int, int]},
+	{"ParallelMapOrdered", true, leaksafe.ParallelMapOrdered[int, int]},
+}
+
+func double(v int) int { return 2 * v }
+
+func TestParallelTermination(t *testing.T) {
+	for _, s := range parallelStages {
+		for _, workers := range []int{1, 3, 8} {
+			t.Run(fmt.Sprintf("%s/workers=%d", s.name, workers), func(t *testing.T) {
+				t.Run("input drained to the end", func(t *testing.T) {
+					out, terminated := s.start(nil, feed(nil, 200), workers, double)
+					got := drain(t, out)
+					want := make([]int, 200)
+					for i := range want {
+						want[i] = 2 * i
+					}
+					if !s.ordered {
+						slices.Sort(got)
+					}
+					assert.Equal(t, want, got, "every input exactly once")
+					waitClosed(t, terminated, "terminated")
+				})
+				t.Run("done closed before any value", func(t *testing.T) {
+					done := make(chan struct{})
+					close(done)
+					var calls atomic.Int64
+					out, terminated := s.start(done, feed(done, -1), workers, func(v int) int { calls.Add(1); return v })
+					assert.Empty(t, drain(t, out))
+					waitClosed(t, terminated, "terminated")
+					assert.Zero(t, calls.Load(), "fn must not be called once done is closed")
+				})
+				t.Run("done closed mid-stream", func(t *testing.T) {
+					done := make(chan struct{})
+					out, terminated := s.start(done, feed(done, -1), workers, double)
+					receive(t, out)
+					receive(t, out)
+					close(done)
+					drain(t, out)
+					waitClosed(t, terminated, "terminated")
+				})
+				t.Run("consumer stops reading then closes done", func(t *testing.T) {
+					done := make(chan struct{})
+					out, terminated := s.start(done, feed(done, -1), workers, double)
+					receive(t, out)
+					close(done)
+					waitClosed(t, terminated, "terminated")
+				})
+				t.Run("nil input", func(t *testing.T) {
+					done := make(chan struct{})
+					out, terminated := s.start(done, nil, workers, double)
+					assert.False(t, isClosed(terminated))
+					close(done)
+					assert.Empty(t, drain(t, out))
+					waitClosed(t, terminated, "terminated")
+				})
+				t.Run("closed input", func(t *testing.T) {
+					out, terminated := s.start(nil, closedChan[int](), workers, double)
+					assert.Empty(t, drain(t, out))
+					waitClosed(t, terminated, "terminated")
+				})
+			})
+		}
+	}
+}
+
+// TestParallelNoNewCallAfterDone closes done while every worker is inside fn and checks that no call
+// starts after that.
+func TestParallelNoNewCallAfterDone(t *testing.T) {
+	for _, s := range parallelStages {
+		t.Run(s.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				const workers = 4
+				done := make(chan struct{})
+				var calls atomic.Int64
+				out, terminated := s.start(done, feed(done, -1), workers, func(v int) int {
+					calls.Add(1)
+					time.Sleep(time.Second)
+					return v
+				})
+				synctest.Wait() // every worker is asleep inside fn
+				require.Equal(t, int64(workers), calls.Load())
+				close(done)
+				<-terminated
+				assert.Equal(t, int64(workers), calls.Load(), "a call of fn started after done closed")
+				assert.Empty(t, drain(t, out))
+			})
+		})
+	}
+}
+
+// TestParallelMapRunsWorkersAtOnce checks that the workers really run fn concurrently.
+func TestParallelMapRunsWorkersAtOnce(t *testing.T) {
+	for _, s := range parallelStages {
+		t.Run(s.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var running, peak atomic.Int64
+				out, terminated := s.start(nil, feed(nil, 40), 4, func(v int) int {
+					raise(&peak, running.Add(1))
+					time.Sleep(time.Millisecond)
+					running.Add(-1)
+					return v
+				})
+				start := time.Now()
+				assert.Len(t, drain(t, out), 40)
+				<-terminated
+				assert.Equal(t, int64(4), peak.Load(), "at most and at least 4 calls at once")
+				assert.Equal(t, 10*time.Millisecond, time.Since(start), "40 calls of 1ms on 4 workers take 10ms")
+			})
+		})
+	}
+}
+
+// TestParallelMapOrderedWindow sends one value that takes 1000 times longer than the others and
+// checks that the finished results held back behind it never exceed the documented window, however
+// long the input.
+func TestParallelMapOrderedWindow(t *testing.T) {
+	for _, workers := range []int{1, 2, 4, 8} {
+		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				const n = 5000
+				var finished, received, peak atomic.Int64
+				out, terminated := leaksafe.ParallelMapOrdered(nil, feed(nil, n), workers, func(v int) int {
+					if v == 10 {
+						time.Sleep(1000 * time.Microsecond)
+					} else {
+						time.Sleep(time.Microsecond)
+					}
+					raise(&peak, finished.Add(1)-received.Load())
+					return v
+				})
+				for i := range n {
+					require.Equal(t, i, receive(t, out), "results in input order")
+					received.Add(1)
+				}
+				assert.Empty(t, drain(t, out))
+				<-terminated
+				// 2×workers values in the window, at most one of them in out's buffer.
+				assert.LessOrEqual(t, peak.Load(), int64(2*workers+1), "finished results held back behind the slow one")
+				assert.GreaterOrEqual(t, peak.Load(), int64(2*workers-1), "the window is used")
+			})
+		})
+	}
+}
+
+func TestParallelDoWork(t *testing.T) {
+	t.Run("every value exactly once", func(t *testing.T) {
+		var mu sync.Mutex
+		var got []int
+		terminated := leaksafe.ParallelDoWork(nil, feed(nil, 300), 4, func(v int) {
+			mu.Lock()
+			got = append(got, v)
+			mu.Unlock()
+		})
+		waitClosed(t, terminated, "terminated")
+		slices.Sort(got)
+		assert.Equal(t, count(300), got)
+	})
+	t.Run("done closed mid-stream", func(t *testing.T) {
+		done := make(chan struct{})
+		seen := make(chan int)
+		terminated := leaksafe.ParallelDoWork(done, feed(done, -1), 3, func(v int) {
+			select {
+			case seen <- v:
+			case <-done:
+			}
+		})
+		receive(t, seen)
+		close(done)
+		waitClosed(t, terminated, "terminated")
+	})
+	t.Run("done closed before any value", func(t *testing.T) {
+		done := make(chan struct{})
+		close(done)
+		terminated := leaksafe.ParallelDoWork(done, feed(done, -1), 3, func(int) { t.Error("fn called after done closed") })
+		waitClosed(t, terminated, "terminated")
+	})
+	t.Run("nil input", func(t *testing.T) {
+		done := make(chan struct{})
+		terminated := leaksafe.ParallelDoWork(done, nil, 2, func(int) {})
+		assert.False(t, isClosed(terminated))
+		close(done)
+		waitClosed(t, terminated, "terminated")
+	})
+	t.Run("closed input", func(t *testing.T) {
+		waitClosed(t, leaksafe.ParallelDoWork(nil, closedChan[int](), 2, func(int) {}), "terminated")
+	})
+}
+
+// TestParallelProperties checks, over random worker counts, input sizes, per-item delays and
+// cancellation points, that every input is delivered exactly once, in order where promised, and that
+// nothing is left running.
+func TestParallelProperties(t *testing.T) {
+	for _, s := range parallelStages {
+		t.Run(s.name, func(t *testing.T) {
+			rapid.Check(t, func(rt *rapid.T) {
+				workers := rapid.IntRange(1, 8).Draw(rt, "workers")
+				n := rapid.IntRange(0, 200).Draw(rt, "n")
+				delays := rapid.SliceOfN(rapid.IntRange(0, 50), n, n).Draw(rt, "delays")
+				stopAt := rapid.IntRange(-1, n).Draw(rt, "stopAt") // -1: never cancelled
+				synctest.Test(t, func(t *testing.T) {
+					done := make(chan struct{})
+					in := make(chan int)
+					go func() {
+						defer close(in)
+						for i := range n {
+							select {
+							case in <- i:
+							case <-done:
+								return
+							}
+						}
+					}()
+					out, terminated := s.start(done, in, workers, func(v int) int {
+						time.Sleep(time.Duration(delays[v]) * time.Microsecond)
+						return v
+					})
+					var got []int
+					for v := range out {
+						if len(got) == stopAt {
+							break
+						}
+						got = append(got, v)
+					}
+					close(done)
+					<-terminated
+					if stopAt < 0 || stopAt >= n {
+						require.Len(t, got, n, "every input delivered when not cancelled")
+					}
+					seen := make(map[int]bool, len(got))
+					for i, v := range got {
+						require.False(t, seen[v], "value %d delivered twice", v)
+						seen[v] = true
+						if s.ordered {
+							require.Equal(t, i, v, "input order")
+						}
+					}
+				})
+			})
+		})
+	}
+}
+
+func TestTry(t *testing.T) {
+	errBoom := errors.New("boom")
+	assert.Equal(t, leaksafe.Result[int]{Value: 3}, leaksafe.Try(strconv.Atoi("3")))
+	r := leaksafe.Try(0, errBoom)
+	assert.ErrorIs(t, r.Err, errBoom)
+}
+
+func TestParallelMisusePanics(t *testing.T) {
+	in := closedChan[int]()
+	cases := []struct {
+		name string
+		call func()
+		want string
+	}{
+		{"ParallelMap no workers", func() { leaksafe.ParallelMap(nil, in, 0, double) }, "leaksafe: ParallelMap: workers must be at least 1, got 0"},
+		{"ParallelMap nil fn", func() { leaksafe.ParallelMap[int, int](nil, in, 2, nil) }, "leaksafe: ParallelMap: nil fn"},
+		{"ParallelMapOrdered negative workers", func() { leaksafe.ParallelMapOrdered(nil, in, -2, double) }, "leaksafe: ParallelMapOrdered: workers must be at least 1, got -2"},
+		{"ParallelMapOrdered nil fn", func() { leaksafe.ParallelMapOrdered[int, int](nil, in, 2, nil) }, "leaksafe: ParallelMapOrdered: nil fn"},
+		{"ParallelDoWork no workers", func() { leaksafe.ParallelDoWork(nil, in, 0, func(int) {}) }, "leaksafe: ParallelDoWork: workers must be at least 1, got 0"},
+		{"ParallelDoWork nil fn", func() { leaksafe.ParallelDoWork(nil, in, 1, nil) }, "leaksafe: ParallelDoWork: nil fn"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			assert.PanicsWithValue(t, c.want, c.call)
+		})
+	}
 }
