@@ -368,7 +368,8 @@ type Source[T any] func(done <-chan struct{}) (out <-chan T, terminated <-chan s
 // Each iteration starts src afresh. When the loop ends for any reason (src's output closes, break,
 // return, a panic in the loop body, or done closing), Range closes the done channel it gave src and
 // waits for src's terminated before the loop statement completes: nothing of src is left running and
-// nothing is drained. A panic in the loop body goes on unwinding after src has stopped.
+// nothing is drained. A panic in the loop body goes on unwinding after src has stopped; if src itself
+// panics, whatever it started with the done channel is stopped too.
 //
 // done is the outer done: when it closes, Range stops the pipeline and ends the loop the next time the
 // loop waits for a value. A nil done never closes. Range panics if src is nil. src must return a
@@ -379,11 +380,15 @@ func Range[T any](done <-chan struct{}, src Source[T]) iter.Seq[T] {
 	}
 	return func(yield func(T) bool) {
 		stop := make(chan struct{})
-		out, terminated := src(stop)
+		var out <-chan T
+		var terminated <-chan struct{}
 		defer func() {
-			close(stop)
-			<-terminated
+			close(stop) // also stops whatever src started if src itself panicked
+			if terminated != nil {
+				<-terminated
+			}
 		}()
+		out, terminated = src(stop)
 		for {
 			v, ok := recv(done, out)
 			if !ok || !yield(v) {

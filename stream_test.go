@@ -579,3 +579,18 @@ func TestMisusePanics(t *testing.T) {
 		})
 	}
 }
+
+// TestRangeSourcePanics checks that stages a source started before it panicked are stopped too.
+func TestRangeSourcePanics(t *testing.T) {
+	var started <-chan struct{}
+	src := func(done <-chan struct{}) (<-chan int, <-chan struct{}) {
+		_, started = leaksafe.NewRandStream(done)
+		panic("bad source")
+	}
+	assert.PanicsWithValue(t, "bad source", func() {
+		for range leaksafe.Range(nil, src) {
+			t.Error("no value expected")
+		}
+	})
+	waitClosed(t, started, "the stage started before the panic")
+}
