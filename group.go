@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 )
 
 // Group is the owner that catches: it starts goroutines with [Group.Go], stops them all through one
@@ -27,11 +28,12 @@ type Group struct {
 	watcher  chan struct{} // closed when the goroutine watching the parent done has ended; nil if none
 	wg       sync.WaitGroup
 
+	started atomic.Bool   // Go has been called
+	sem     chan struct{} // one token per running function when a limit is set; nil if none; set before the first Go
+
 	mu       sync.Mutex
-	started  bool          // Go has been called
-	sem      chan struct{} // one token per running function when a limit is set; nil if none
-	err      error         // the first error
-	panicked *PanicError   // the first panic
+	err      error       // the first error
+	panicked *PanicError // the first panic
 }
 
 // ErrGoexit is returned by [Group.Wait] when the first function started by [Group.Go] to fail did so
@@ -74,9 +76,7 @@ func (g *Group) SetLimit(n int) {
 	if n < 1 {
 		panic(fmt.Sprintf("leaksafe: Group.SetLimit: n must be at least 1, got %d", n))
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.started {
+	if g.started.Load() {
 		panic("leaksafe: Group.SetLimit: called after Go")
 	}
 	g.sem = make(chan struct{}, n)
@@ -98,10 +98,10 @@ func (g *Group) Go(fn func(done <-chan struct{}) error) {
 	if fn == nil {
 		panic("leaksafe: Group.Go: nil fn")
 	}
-	g.mu.Lock()
-	g.started = true
+	if !g.started.Load() {
+		g.started.Store(true)
+	}
 	sem := g.sem
-	g.mu.Unlock()
 	if sem != nil && !send(g.done, sem, struct{}{}) {
 		return
 	}
