@@ -61,5 +61,8 @@
 // [testing/synctest] bubbles. For each primitive the tests cover every way it can end: input drained
 // to the end, done closed before any value, done closed mid-stream, a consumer that stops reading and
 // closes done, a nil input and a closed input; each case ends by receiving from terminated under a
-// deadline.
+// deadline. Fuzz targets build random pipelines and check that nothing is left running.
+//
+// The leaktest subpackage gives the same checks to users' own tests: it combines goleak's snapshot
+// with the Go runtime's goroutine leak profile, which proves a goroutine is blocked forever.
 package leaksafe

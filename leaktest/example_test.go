@@ -1,0 +1,74 @@
+package leaktest_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/leaksafe/leaksafe"
+	"github.com/leaksafe/leaksafe/leaktest"
+)
+
+// VerifyTestMain checks the whole test binary once every test has run, parallel tests included.
+func ExampleVerifyTestMain() {
+	var m *testing.M // in a _test.go file: func TestMain(m *testing.M) {
+	leaktest.VerifyTestMain(m)
+}
+
+// Check reports a leak in the test that caused it, for tests that do not run in parallel.
+func ExampleCheck() {
+	var t *testing.T  // in a _test.go file: func TestPipeline(t *testing.T) {
+	leaktest.Check(t) // first: it ignores what runs already, and checks after the cleanups
+	done := make(chan struct{})
+	nums, terminated := leaksafe.Repeat(done, 1, 2, 3)
+	if got := <-nums; got != 1 {
+		t.Errorf("got %d, want 1", got)
+	}
+	close(done)
+	<-terminated // without these two lines, Check fails the test
+}
+
+// CheckParallel follows the goroutines that the test starts, so other tests running at the same
+// time do not disturb it.
+func ExampleCheckParallel() {
+	var t *testing.T // in a _test.go file: func TestPipeline(t *testing.T) {
+	t.Parallel()
+	leaktest.CheckParallel(t)
+	for n := range leaksafe.Range(nil, leaksafe.NewRandStream) {
+		if n%7 == 0 {
+			break // Range stops the generator and waits for it: nothing is left for the check
+		}
+	}
+}
+
+// Find gives the verdict of VerifyTestMain as an error: nil once a pipeline has been stopped and
+// waited for.
+func ExampleFind() {
+	ignore := leaktest.IgnoreCurrent() // what runs already, such as the goroutine that reads the output
+	done := make(chan struct{})
+	nums, t1 := leaksafe.Repeat(done, 1, 2, 3)
+	squares, t2 := leaksafe.Map(done, nums, func(n int) int { return n * n })
+	fmt.Println(<-squares, <-squares, <-squares)
+	close(done)
+	<-leaksafe.All(t1, t2) // the owner stops both stages and waits until they have exited
+	fmt.Println(leaktest.Find(ignore))
+	// Output:
+	// 1 4 9
+	// <nil>
+}
+
+// A goroutine that is still running is reported with its stack and the line that started it.
+func ExampleFind_leak() {
+	ignore := leaktest.IgnoreCurrent()
+	release := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		<-release
+	}()
+	err := leaktest.Find(ignore) // waits while goleak retries, then reports the goroutine
+	fmt.Println(strings.Contains(err.Error(), "created by github.com/leaksafe/leaksafe/leaktest_test.ExampleFind_leak"))
+	close(release)
+	<-exited // released: the example leaves nothing behind
+	// Output: true
+}

@@ -1,0 +1,391 @@
+// Package leaktest fails a test, or a whole test binary, that leaves goroutines behind.
+//
+// It combines two oracles:
+//
+//   - goleak's snapshot (go.uber.org/goleak): after the test, every goroutine that did not exist
+//     when the check began must have exited. goleak retries for a while before it reports, so a
+//     goroutine that is on its way out is not reported. It sees every goroutine of the process, so it
+//     cannot tell tests that run at the same time apart, and it reports a goroutine that outlives the
+//     test for any reason, blocked forever or not.
+//   - the Go runtime's goroutine leak profile (runtime/pprof, profile "goroutineleak"): a garbage
+//     collection that proves a goroutine is blocked forever, because the channel (or wait group, or
+//     other primitive the runtime tracks) that it waits on can no longer be reached by any goroutine
+//     that could still run; goroutines blocked on each other's channels count too. It is sound: a
+//     goroutine it reports can never run again. It does not report a goroutine blocked on a channel
+//     that a live variable, a global or a running goroutine can still reach, since something could
+//     still wake it. Each goroutine carries the profiler labels of the goroutine that created it, so
+//     leaktest attributes a leak to the test that started it, even among parallel tests.
+//
+// The leak profile is on by default from Go 1.27, and in Go 1.26 when the test binary is built with
+// GOEXPERIMENT=goroutineleakprofile. Where the profile is not available, leaktest checks with goleak
+// alone and says so in the test log ([ProfileAvailable] reports which it is).
+//
+// # Which helper to use
+//
+//   - [VerifyTestMain] in TestMain checks the whole test binary after every test has run: with goleak
+//     and with the profile. It is safe with parallel tests and is the one every package should have.
+//   - [Check] checks a single test that does not run in parallel with others: it neither calls
+//     t.Parallel nor runs under a parent test that does. It uses both oracles, and reports the leak in
+//     the test that caused it, not at the end of the binary.
+//   - [CheckParallel] checks a single test that may run in parallel with others. goleak's snapshot
+//     would see the goroutines of the other tests, so CheckParallel does not use it; it reports the
+//     goroutines that the test started (found by their profiler labels) that the profile proves leaked
+//     or that are still running after retries. Without the profile it still reports those still
+//     running.
+//   - [Find] returns the same verdict as VerifyTestMain as an error, outside of TestMain.
+//
+// # Limits
+//
+// The profile proves leaks only for goroutines that have blocked on something unreachable: a
+// goroutine that spins, sleeps, has not yet reached the receive that will block it forever, or waits
+// on a channel held in a global is found by goleak's snapshot (in [Check] and [VerifyTestMain]) or
+// by the retries of [CheckParallel], not by the profile. A goroutine blocked on a sync.Mutex is not
+// reliably reported by the profile (in Go 1.26 and 1.27 it was reported under the race detector
+// only); goleak's snapshot still sees it. Attribution relies
+// on profiler labels, which a goroutine inherits from the goroutine that starts it: code that
+// replaces its labels (runtime/pprof.Do with a context that does not carry the test's labels, or
+// runtime/pprof.SetGoroutineLabels) starts goroutines that [Check] and [CheckParallel] cannot
+// attribute to the test; [VerifyTestMain] still sees them. [Check] and [CheckParallel] replace the
+// profiler labels of the test's goroutine.
+package leaktest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// Option changes what a check ignores. Options apply to both oracles.
+type Option interface {
+	apply(*config)
+}
+
+type config struct {
+	goleak []goleak.Option
+	ignore []func(g *goroutine) bool
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+func newConfig(opts []Option) *config {
+	c := &config{}
+	for _, o := range opts {
+		o.apply(c)
+	}
+	return c
+}
+
+// ignored reports whether an option tells the check to skip g.
+func (c *config) ignored(g *goroutine) bool {
+	for _, f := range c.ignore {
+		if f(g) {
+			return true
+		}
+	}
+	return false
+}
+
+// IgnoreTopFunction ignores goroutines whose topmost function, outside the runtime, is f: a fully
+// qualified name such as "net/http.(*persistConn).readLoop".
+func IgnoreTopFunction(f string) Option {
+	return optionFunc(func(c *config) {
+		c.goleak = append(c.goleak, goleak.IgnoreTopFunction(f))
+		c.ignore = append(c.ignore, func(g *goroutine) bool { return g.top() == f })
+	})
+}
+
+// IgnoreAnyFunction ignores goroutines that have f anywhere in their stack.
+func IgnoreAnyFunction(f string) Option {
+	return optionFunc(func(c *config) {
+		c.goleak = append(c.goleak, goleak.IgnoreAnyFunction(f))
+		c.ignore = append(c.ignore, func(g *goroutine) bool { return g.has(f) })
+	})
+}
+
+// IgnoreCurrent ignores every goroutine that exists when IgnoreCurrent is called. It is for
+// [VerifyTestMain] and [Find] in a program that starts long-lived goroutines before the code under
+// test; [Check] already ignores the goroutines that exist when it is called.
+func IgnoreCurrent() Option {
+	ids := map[int]bool{}
+	for _, g := range parseGoroutines(allStacks()) {
+		ids[g.id] = true
+	}
+	gl := goleak.IgnoreCurrent()
+	return optionFunc(func(c *config) {
+		c.goleak = append(c.goleak, gl)
+		c.ignore = append(c.ignore, func(g *goroutine) bool { return ids[g.id] })
+	})
+}
+
+// leakProfile is the runtime's goroutine leak profile, or nil where this Go has none.
+var leakProfile = pprof.Lookup("goroutineleak")
+
+// ProfileAvailable reports whether the Go runtime that runs the test has the goroutine leak profile:
+// Go 1.27 and later, or Go 1.26 built with GOEXPERIMENT=goroutineleakprofile. Without it, leaktest
+// checks with goleak alone.
+func ProfileAvailable() bool {
+	return leakProfile != nil
+}
+
+// unavailable is the note that says the profile is missing and what the check does instead.
+func unavailable(instead string) string {
+	return fmt.Sprintf("leaktest: %s has no goroutine leak profile (it needs Go 1.27, or Go 1.26 with "+
+		"GOEXPERIMENT=goroutineleakprofile); %s", runtime.Version(), instead)
+}
+
+// noteOnce makes the note about a missing profile appear once per test binary.
+var noteOnce sync.Once
+
+// VerifyTestMain runs the tests of m and then fails the test binary if any goroutine is left behind.
+// Call it from TestMain:
+//
+//	func TestMain(m *testing.M) {
+//		leaktest.VerifyTestMain(m)
+//	}
+//
+// When the tests pass, VerifyTestMain reports every goroutine that the leak profile proves leaked and
+// every goroutine still running after goleak's retries (except the testing package's own), each with
+// its stack and the line that created it, and exits with status 1. It always ends the process with
+// os.Exit. Because it runs after every test has finished, it is correct with parallel tests.
+// Without the leak profile it checks with goleak alone, and says so when the tests run with -v or
+// when it finds a leak.
+func VerifyTestMain(m *testing.M, opts ...Option) {
+	code := m.Run()
+	if code == 0 {
+		if err := Find(opts...); err != nil {
+			fmt.Fprintf(os.Stderr, "%v\n", err)
+			if !ProfileAvailable() {
+				fmt.Fprintln(os.Stderr, unavailable("goleak alone checked this binary"))
+			}
+			code = 1
+		} else if !ProfileAvailable() && testing.Verbose() {
+			fmt.Fprintln(os.Stderr, unavailable("goleak alone checked this binary"))
+		}
+	}
+	os.Exit(code)
+}
+
+// Find reports, as an error, every goroutine of the process that the leak profile proves leaked and
+// every goroutine other than the caller's that goleak still finds running after its retries (the
+// testing package's own goroutines excepted). It returns nil when there are none.
+//
+// Find is what [VerifyTestMain] runs after the tests. It waits while goleak retries (about half a
+// second at most) when goroutines are still running.
+func Find(opts ...Option) error {
+	c := newConfig(opts)
+	var report []string
+	if ProfileAvailable() {
+		if leaked := c.keep(leakedGoroutines()); len(leaked) > 0 {
+			report = append(report, formatLeaked(leaked))
+		}
+	}
+	if err := goleak.Find(c.goleak...); err != nil {
+		report = append(report, formatGoleak(err))
+	}
+	if len(report) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(report, "\n\n"))
+}
+
+// Check fails the test tb if, once tb and its cleanups have finished, a goroutine started during
+// tb is left behind. Call it at the start of a test that does not run in parallel with others:
+//
+//	func TestPipeline(t *testing.T) {
+//		leaktest.Check(t)
+//		...
+//	}
+//
+// The check runs as a cleanup of tb, after the cleanups registered later (a cleanup that stops
+// goroutines runs before it). It reports every goroutine that did not exist when Check was called and
+// is still running after goleak's retries, and every goroutine started by tb (including its subtests)
+// that the leak profile proves leaked, each with its stack and the line that created it.
+//
+// goleak sees every goroutine of the process, so Check must not be used in a test that calls
+// t.Parallel, or in a test whose parent does: use [CheckParallel] there. Without the leak profile,
+// Check checks with goleak alone and says so once in the test log.
+func Check(tb testing.TB, opts ...Option) {
+	tb.Helper()
+	c := newConfig(opts)
+	snapshot := goleak.IgnoreCurrent()
+	label := labelTest()
+	tb.Cleanup(func() {
+		tb.Helper()
+		var report []string
+		if err := goleak.Find(append(c.goleak, snapshot)...); err != nil {
+			report = append(report, formatGoleak(err))
+		}
+		if ProfileAvailable() {
+			if leaked := c.keep(labelledLeaks(label)); len(leaked) > 0 {
+				report = append([]string{formatLeaked(leaked)}, report...)
+			}
+		} else {
+			noteOnce.Do(func() { tb.Log(unavailable("goleak alone checks each test")) })
+		}
+		if len(report) > 0 {
+			tb.Errorf("%s", strings.Join(report, "\n\n"))
+		}
+	})
+}
+
+// CheckParallel fails the test tb if, once tb and its cleanups have finished, a goroutine that tb
+// started is left behind. Unlike [Check], it is correct in a test that calls t.Parallel, or whose
+// parent does:
+//
+//	func TestPipeline(t *testing.T) {
+//		t.Parallel()
+//		leaktest.CheckParallel(t)
+//		...
+//	}
+//
+// CheckParallel gives the test's goroutine profiler labels of its own, which every goroutine it
+// starts inherits, directly or through other goroutines. After the test it reports the goroutines
+// carrying those labels that the leak profile proves leaked, and those still running after retries
+// (about half a second at most), each with its stack and, where it can be told, the line that created
+// it. Goroutines of other tests carry other labels and are never reported.
+//
+// It does not see goroutines started from code that replaced the labels (see the package
+// documentation's limits), so keep [VerifyTestMain] in TestMain as well. Without the leak profile,
+// CheckParallel reports only goroutines still running, and says so once in the test log.
+func CheckParallel(tb testing.TB, opts ...Option) {
+	tb.Helper()
+	c := newConfig(opts)
+	label := labelTest()
+	tb.Cleanup(func() {
+		tb.Helper()
+		var report []string
+		leakedIDs := map[int]bool{}
+		if ProfileAvailable() {
+			if leaked := c.keep(labelledLeaks(label)); len(leaked) > 0 {
+				for _, g := range leaked {
+					leakedIDs[g.id] = true
+				}
+				report = append(report, formatLeaked(leaked))
+			}
+		} else {
+			noteOnce.Do(func() { tb.Log(unavailable("CheckParallel reports only goroutines still running")) })
+		}
+		var running []*goroutine
+		for _, g := range c.keep(labelledRunning(label, c)) {
+			if !leakedIDs[g.id] {
+				running = append(running, g)
+			}
+		}
+		if len(running) > 0 {
+			report = append(report, formatRunning(running))
+		}
+		if len(report) > 0 {
+			tb.Errorf("%s", strings.Join(report, "\n\n"))
+		}
+	})
+}
+
+// labelKey is the profiler label that marks the goroutines started by a checked test.
+const labelKey = "leaktest.check"
+
+var checks atomic.Int64
+
+// labelTest gives the calling goroutine a profiler label of its own, which the goroutines it starts
+// inherit, and returns the label's value.
+func labelTest() string {
+	label := strconv.FormatInt(checks.Add(1), 10)
+	pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels(labelKey, label)))
+	return label
+}
+
+// keep returns the goroutines of gs that no option ignores.
+func (c *config) keep(gs []*goroutine) []*goroutine {
+	var kept []*goroutine
+	for _, g := range gs {
+		if !c.ignored(g) {
+			kept = append(kept, g)
+		}
+	}
+	return kept
+}
+
+// leakedGoroutines runs the runtime's leak detection and returns every goroutine it proves leaked.
+//
+// The detection runs inside WriteTo, in a garbage collection of its own: the profile's Count only
+// tells what the last detection found. A collection runs first, so that an object kept for one more
+// cycle by a finalizer no longer keeps a channel reachable.
+func leakedGoroutines() []*goroutine {
+	runtime.GC()
+	var b strings.Builder
+	_ = leakProfile.WriteTo(&b, 2) // debug=2: every goroutine, the leaked ones marked "(leaked)"
+	var leaked []*goroutine
+	for _, g := range parseGoroutines(b.String()) {
+		if g.leaked {
+			leaked = append(leaked, g)
+		}
+	}
+	return leaked
+}
+
+// labelledLeaks returns the goroutines that the leak profile proves leaked and that carry label.
+func labelledLeaks(label string) []*goroutine {
+	// debug=1 gives the labels of each leaked stack but not who created it; debug=2 gives each
+	// goroutine with its creator but, before Go 1.27's tracebacklabels default, not its labels. A
+	// goroutine that has leaked stays leaked, so the second detection sees every goroutine of the
+	// first, and the two are matched by stack.
+	runtime.GC()
+	var b strings.Builder
+	_ = leakProfile.WriteTo(&b, 1)
+	records := parseRecords(b.String())
+	return match(records, leakedGoroutines(), label)
+}
+
+// Retries of labelledRunning, and the longest pause between two tries: the same bounds as goleak's.
+const (
+	retries  = 20
+	maxPause = 100 * time.Millisecond
+)
+
+// labelledRunning returns the goroutines other than the caller's that carry label, that no option of
+// c ignores, and that still exist after retries.
+func labelledRunning(label string, c *config) []*goroutine {
+	goroutines := pprof.Lookup("goroutine")
+	for i := 0; ; i++ {
+		var b strings.Builder
+		_ = goroutines.WriteTo(&b, 1)
+		var records []record
+		for _, r := range parseRecords(b.String()) {
+			if !r.isCaller() && !c.ignored(&goroutine{id: -1, funcs: r.funcs}) {
+				records = append(records, r)
+			}
+		}
+		if !hasLabel(records, label) {
+			return nil
+		}
+		if i == retries {
+			gs := parseGoroutines(allStacks())[1:] // the first one is the caller's
+			return match(records, gs, label)
+		}
+		time.Sleep(min(time.Microsecond<<i, maxPause))
+	}
+}
+
+// allStacks returns the stacks of every goroutine as runtime.Stack formats them, the caller's first.
+func allStacks() string {
+	buf := make([]byte, 1<<16)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return string(buf[:n])
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
