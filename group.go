@@ -112,33 +112,30 @@ func (g *Group) Go(fn func(done <-chan struct{}) error) {
 		return
 	}
 	g.wg.Add(1)
-	go func() {
-		defer g.wg.Done()
-		if sem != nil {
-			defer func() { <-sem }()
-		}
-		g.run(fn)
-	}()
+	go g.run(fn, sem)
 }
 
-// run calls fn and records how it ended: an error, a panic, or runtime.Goexit.
-func (g *Group) run(fn func(done <-chan struct{}) error) {
+// run calls fn, records how it ended (an error, a panic, or runtime.Goexit), then frees fn's slot of
+// the limit, if any, and marks it done for [Group.Wait].
+func (g *Group) run(fn func(done <-chan struct{}) error, sem chan struct{}) {
 	returned := false
 	defer func() {
-		if returned {
-			return
+		if !returned {
+			if r := recover(); r != nil {
+				g.fail(nil, &PanicError{Value: r, Stack: debug.Stack()})
+			} else {
+				g.fail(ErrGoexit, nil) // neither returned nor panicked: runtime.Goexit
+			}
 		}
-		if r := recover(); r != nil {
-			g.fail(nil, &PanicError{Value: r, Stack: debug.Stack()})
-			return
+		if sem != nil {
+			<-sem
 		}
-		g.fail(ErrGoexit, nil) // neither returned nor panicked: runtime.Goexit
+		g.wg.Done()
 	}()
-	err := fn(g.done)
-	returned = true
-	if err != nil {
+	if err := fn(g.done); err != nil {
 		g.fail(err, nil)
 	}
+	returned = true
 }
 
 // fail records the first error and the first panic, then stops the group.
