@@ -19,6 +19,10 @@ import (
 // so a slow consumer slows the producer rather than growing a batch. Batch uses one timer, reset for
 // each batch and stopped when the goroutine ends. Every receive and send gives up when done closes.
 //
+// Batch groups values that reach it one at a time, so each value still costs one channel hand-off on
+// its way in. Past that rate, batch at the source instead: [FromSeq] over slices.Chunk sends a whole
+// slice per hand-off.
+//
 // Batch panics if size < 1 or maxWait <= 0.
 func Batch[T any](done <-chan struct{}, in <-chan T, size int, maxWait time.Duration) (out <-chan []T, terminated <-chan struct{}) {
 	if size < 1 {
@@ -45,6 +49,9 @@ func Batch[T any](done <-chan struct{}, in <-chan T, size int, maxWait time.Dura
 						send(done, ch, batch)
 					}
 					return
+				}
+				if batch == nil {
+					batch = make([]T, 0, min(size, 1024)) // one allocation per batch, within reason
 				}
 				batch = append(batch, v)
 				if len(batch) < size {

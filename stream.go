@@ -236,7 +236,12 @@ func Bridge[T any](done <-chan struct{}, chans <-chan (<-chan T)) (out <-chan T,
 // still in out's buffer can be received after out is closed. Buffer does not close in; its sender
 // does. A nil in never delivers, so the goroutine runs until done closes.
 //
-// Every receive and send gives up when done closes. Buffer panics if size < 1.
+// Every receive and send gives up when done closes. Buffer absorbs bursts; it does not make the
+// hand-off of each value cheaper, since every value still crosses in and out one at a time. To move
+// more values per second than one hand-off per value allows, send slices instead: [FromSeq] over
+// slices.Chunk, then stages over the chunks.
+//
+// Buffer panics if size < 1.
 func Buffer[T any](done <-chan struct{}, in <-chan T, size int) (out <-chan T, terminated <-chan struct{}) {
 	if size < 1 {
 		panic(fmt.Sprintf("leaksafe: Buffer: size must be at least 1, got %d", size))

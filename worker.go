@@ -86,6 +86,12 @@ func ParallelDoWork[T any](done <-chan struct{}, in <-chan T, workers int, fn fu
 // panic: a panic in fn is not recovered and crashes the program.
 func ParallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn func(T) U) (out <-chan U, terminated <-chan struct{}) {
 	checkWorkers("ParallelMap", workers, fn == nil)
+	return parallelMap(done, in, workers, fn)
+}
+
+// parallelMap is [ParallelMap] after its arguments are checked; with one worker it is also
+// [ParallelMapOrdered], since a single worker keeps the order of in.
+func parallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn func(T) U) (out <-chan U, terminated <-chan struct{}) {
 	ch := make(chan U, 1)
 	term := make(chan struct{})
 	var running atomic.Int64
@@ -131,6 +137,9 @@ func ParallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn fu
 // not panic: a panic in fn is not recovered and crashes the program.
 func ParallelMapOrdered[T, U any](done <-chan struct{}, in <-chan T, workers int, fn func(T) U) (out <-chan U, terminated <-chan struct{}) {
 	checkWorkers("ParallelMapOrdered", workers, fn == nil)
+	if workers == 1 {
+		return parallelMap(done, in, 1, fn) // one worker keeps the order: no window needed
+	}
 	w := &reorderWindow[T, U]{
 		in:      in,
 		done:    done,
