@@ -748,27 +748,7 @@ func FuzzGroup(f *testing.F) {
 			closeParent() // a function waits for done: something must close it
 		}
 
-		type outcome struct {
-			err      error
-			panicked any
-		}
-		res := make(chan outcome, 1)
-		go func() {
-			var o outcome
-			defer func() {
-				o.panicked = recover()
-				res <- o
-			}()
-			o.err = g.Wait()
-		}()
-		timer := time.NewTimer(deadline)
-		defer timer.Stop()
-		var o outcome
-		select {
-		case o = <-res:
-		case <-timer.C:
-			t.Fatalf("Wait did not return within %v", deadline)
-		}
+		panicked, waitErr := waitFor(t, g)
 		closeParent()
 		if !isClosed(g.Done()) {
 			t.Fatal("Done is open after Wait returned")
@@ -788,10 +768,10 @@ func FuzzGroup(f *testing.F) {
 				startedErrs = append(startedErrs, err)
 			}
 		}
-		if o.panicked != nil {
-			pe, ok := o.panicked.(*leaksafe.PanicError)
+		if panicked != nil {
+			pe, ok := panicked.(*leaksafe.PanicError)
 			if !ok {
-				t.Fatalf("Wait panicked with %T %v, want a *leaksafe.PanicError", o.panicked, o.panicked)
+				t.Fatalf("Wait panicked with %T %v, want a *leaksafe.PanicError", panicked, panicked)
 			}
 			if !slices.Contains(startedPanics, pe.Value) {
 				t.Fatalf("Wait re-raised %v; the started functions panicked with %v", pe.Value, startedPanics)
@@ -802,13 +782,13 @@ func FuzzGroup(f *testing.F) {
 			return
 		}
 		if len(startedPanics) > 0 {
-			t.Fatalf("started functions panicked with %v, yet Wait returned %v", startedPanics, o.err)
+			t.Fatalf("started functions panicked with %v, yet Wait returned %v", startedPanics, waitErr)
 		}
 		switch {
-		case len(startedErrs) == 0 && o.err != nil:
-			t.Fatalf("Wait returned %v, yet no function returned an error", o.err)
-		case len(startedErrs) > 0 && !slices.Contains(startedErrs, o.err):
-			t.Fatalf("Wait returned %v, want the first of %v", o.err, startedErrs)
+		case len(startedErrs) == 0 && waitErr != nil:
+			t.Fatalf("Wait returned %v, yet no function returned an error", waitErr)
+		case len(startedErrs) > 0 && !slices.Contains(startedErrs, waitErr):
+			t.Fatalf("Wait returned %v, want the first of %v", waitErr, startedErrs)
 		}
 	})
 }
