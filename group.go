@@ -21,9 +21,11 @@ import (
 // and what returns the first error; and when the parent done is not nil, the group runs a goroutine
 // that watches it until Wait returns.
 //
-// A Group must be made with [NewGroup] and must not be copied after first use.
+// The zero Group is a group with no parent, as NewGroup(nil) makes. A Group must not be copied after
+// first use.
 type Group struct {
-	done     chan struct{}
+	done     chan struct{} // made by NewGroup, or on first use of a zero Group; use doneChan
+	initOnce sync.Once
 	stopOnce sync.Once
 	watcher  chan struct{} // closed when the goroutine watching the parent done has ended; nil if none
 	wg       sync.WaitGroup
@@ -101,23 +103,23 @@ func (g *Group) Go(fn func(done <-chan struct{}) error) {
 	if !g.started.Load() {
 		g.started.Store(true)
 	}
-	sem := g.sem
-	if sem != nil && !send(g.done, sem, struct{}{}) {
+	done, sem := g.doneChan(), g.sem
+	if sem != nil && !send(done, sem, struct{}{}) {
 		return
 	}
-	if !isOpen(g.done) {
+	if !isOpen(done) {
 		if sem != nil {
 			<-sem
 		}
 		return
 	}
 	g.wg.Add(1)
-	go g.run(fn, sem)
+	go g.run(fn, done, sem)
 }
 
 // run calls fn, records how it ended (an error, a panic, or runtime.Goexit), then frees fn's slot of
 // the limit, if any, and marks it done for [Group.Wait].
-func (g *Group) run(fn func(done <-chan struct{}) error, sem chan struct{}) {
+func (g *Group) run(fn func(done <-chan struct{}) error, done <-chan struct{}, sem chan struct{}) {
 	returned := false
 	defer func() {
 		if !returned {
@@ -132,7 +134,7 @@ func (g *Group) run(fn func(done <-chan struct{}) error, sem chan struct{}) {
 		}
 		g.wg.Done()
 	}()
-	if err := fn(g.done); err != nil {
+	if err := fn(done); err != nil {
 		g.fail(err, nil)
 	}
 	returned = true
@@ -154,6 +156,16 @@ func (g *Group) fail(err error, p *PanicError) {
 // Done returns the group's done channel. It is closed by [Group.Stop], by the parent done closing, by
 // the first error or panic of a function, or when [Group.Wait] returns.
 func (g *Group) Done() <-chan struct{} {
+	return g.doneChan()
+}
+
+// doneChan returns the group's done channel, making it on first use of a zero Group.
+func (g *Group) doneChan() chan struct{} {
+	g.initOnce.Do(func() {
+		if g.done == nil {
+			g.done = make(chan struct{})
+		}
+	})
 	return g.done
 }
 
@@ -161,7 +173,7 @@ func (g *Group) Done() <-chan struct{} {
 // [Group.Go] from starting more. It does not wait for the functions to return; [Group.Wait] does.
 // Stop may be called any number of times, from any goroutine.
 func (g *Group) Stop() {
-	g.stopOnce.Do(func() { close(g.done) })
+	g.stopOnce.Do(func() { close(g.doneChan()) })
 }
 
 // Wait blocks until every function started by [Group.Go] has returned, then closes the group's done

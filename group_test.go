@@ -225,3 +225,18 @@ func TestGroupMisusePanics(t *testing.T) {
 		assert.PanicsWithValue(t, "leaksafe: Group.Go: nil fn", func() { g.Go(nil) })
 	})
 }
+
+func TestGroupZeroValue(t *testing.T) {
+	var g leaksafe.Group
+	errBoom := errors.New("boom")
+	g.Go(func(done <-chan struct{}) error { <-done; return nil })
+	g.Go(func(<-chan struct{}) error { return errBoom })
+	_, err := waitFor(t, &g)
+	require.ErrorIs(t, err, errBoom)
+	assert.True(t, isClosed(g.Done()))
+
+	var stopped leaksafe.Group
+	stopped.Stop()
+	assert.True(t, isClosed(stopped.Done()), "Stop on a zero Group closes its done")
+	require.NoError(t, stopped.Wait())
+}
