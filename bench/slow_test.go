@@ -46,12 +46,14 @@ func (f *inFlight) consume(out <-chan int) {
 	sink += s
 }
 
+// slowWorkers is the worker count of BenchmarkSlowItem.
+const slowWorkers = 4
+
 // BenchmarkSlowItem maps b.N items at 4 workers where one item in 1000 takes 1000 times as long as
 // the others. It reports peak-items, the most items between source and consumer at any time: an
 // ordered pool must hold back every result that finishes after the slow one, so peak-items shows
 // the bound on its memory (peak-items times the size of a result).
 func BenchmarkSlowItem(b *testing.B) {
-	const workers = 4
 	impls := []struct {
 		name string
 		run  func(f *inFlight, n int)
@@ -71,44 +73,14 @@ func BenchmarkSlowItem(b *testing.B) {
 					}
 				}
 			}()
-			f.consume(handPool(done, src, workers, slowFn))
+			f.consume(handPool(done, src, slowWorkers, slowFn))
 		}},
-		{"leaksafe", func(f *inFlight, n int) {
-			done := make(chan struct{})
-			defer close(done)
-			src, t1 := leaksafe.FromSeq(done, func(yield func(int) bool) {
-				for i := range n {
-					f.send()
-					if !yield(i) {
-						return
-					}
-				}
-			})
-			out, t2 := leaksafe.ParallelMap(done, src, workers, slowFn)
-			f.consume(out)
-			<-t1
-			<-t2
-		}},
-		{"leaksafe-ordered", func(f *inFlight, n int) {
-			done := make(chan struct{})
-			defer close(done)
-			src, t1 := leaksafe.FromSeq(done, func(yield func(int) bool) {
-				for i := range n {
-					f.send()
-					if !yield(i) {
-						return
-					}
-				}
-			})
-			out, t2 := leaksafe.ParallelMapOrdered(done, src, workers, slowFn)
-			f.consume(out)
-			<-t1
-			<-t2
-		}},
+		{"leaksafe", slowLeaksafe(leaksafe.ParallelMap[int, int])},
+		{"leaksafe-ordered", slowLeaksafe(leaksafe.ParallelMapOrdered[int, int])},
 		{"conc-stream", func(f *inFlight, n int) {
 			out := make(chan int)
 			go func() {
-				s := stream.New().WithMaxGoroutines(workers)
+				s := stream.New().WithMaxGoroutines(slowWorkers)
 				for i := range n {
 					f.send()
 					s.Go(func() stream.Callback {
@@ -123,12 +95,33 @@ func BenchmarkSlowItem(b *testing.B) {
 		}},
 	}
 	for _, impl := range impls {
-		b.Run(name("workers", workers, "impl", impl.name), func(b *testing.B) {
+		b.Run(name("workers", slowWorkers, "impl", impl.name), func(b *testing.B) {
 			var f inFlight
 			m := startMeter(b)
 			impl.run(&f, b.N)
 			m.stop(b.N)
 			b.ReportMetric(float64(f.peak.Load()), "peak-items")
 		})
+	}
+}
+
+// slowLeaksafe runs the slow-item case through parallelMap, ParallelMap or ParallelMapOrdered, fed by
+// FromSeq.
+func slowLeaksafe(parallelMap func(<-chan struct{}, <-chan int, int, func(int) int) (<-chan int, <-chan struct{})) func(f *inFlight, n int) {
+	return func(f *inFlight, n int) {
+		done := make(chan struct{})
+		defer close(done)
+		src, t1 := leaksafe.FromSeq(done, func(yield func(int) bool) {
+			for i := range n {
+				f.send()
+				if !yield(i) {
+					return
+				}
+			}
+		})
+		out, t2 := parallelMap(done, src, slowWorkers, slowFn)
+		f.consume(out)
+		<-t1
+		<-t2
 	}
 }
