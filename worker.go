@@ -122,7 +122,9 @@ func parallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn fu
 // while fewer than 2×workers values are taken and not yet sent on out. So while one slow call holds
 // back the head of the stream, ParallelMapOrdered holds at most 2×workers-1 finished results, however
 // long in is, and the other workers wait rather than read ahead without bound. A worker that finishes
-// the value at the head of the window sends it, and every finished value after it, on out.
+// the value at the head of the window sends it, and every finished value after it, on out. With one
+// worker, which keeps the order by itself, there is no window: ParallelMapOrdered then runs as
+// [ParallelMap] does.
 //
 // Each worker ends when in closes or when done closes. The last one to end closes out, then
 // terminated: out closes once every result has been sent. ParallelMapOrdered does not close in; its
