@@ -2,6 +2,7 @@ package leaksafe
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -147,7 +148,8 @@ func ParallelMapOrdered[T, U any](done <-chan struct{}, in <-chan T, workers int
 		done:    done,
 		fn:      fn,
 		out:     make(chan U, 1),
-		tokens:  make(chan struct{}, 2*workers),
+		inWake:  make(chan struct{}, 1),
+		space:   make(chan struct{}, 1),
 		results: make([]U, 2*workers),
 		ready:   make([]bool, 2*workers),
 	}
@@ -178,12 +180,20 @@ type reorderWindow[T, U any] struct {
 	fn   func(T) U
 	out  chan U
 
-	// tokens holds one token per value taken from in and not yet sent on out; its capacity is the
-	// window, so a worker waits on it before it takes a value that the window has no room for.
-	tokens chan struct{}
+	// inMu serializes receiving from in with numbering the value received. A worker takes it only
+	// with TryLock and otherwise waits on inWake, which gets a token, without waiting, each time inMu
+	// is unlocked; so a worker waiting for its turn also gives up when done closes, and counts as
+	// durably blocked in a synctest bubble, which a goroutine blocked in sync.Mutex.Lock does not.
+	inMu   sync.Mutex
+	inWake chan struct{}
+	next   uint64 // sequence number of the next value received; guarded by inMu
 
-	inMu sync.Mutex // serializes receiving from in with numbering the value received
-	next uint64     // sequence number of the next value received
+	// sent counts the results sent on out. A worker takes a value from in only while next-sent is
+	// less than the window, len(results); otherwise it waits on space, which gets a token, without
+	// waiting, each time sent grows. One token is enough: only the worker holding inMu waits, and
+	// it checks sent again after every wake-up.
+	sent  atomic.Uint64
+	space chan struct{}
 
 	mu       sync.Mutex
 	results  []U    // finished results by seq % len(results)
@@ -195,18 +205,28 @@ type reorderWindow[T, U any] struct {
 // step takes one value, computes its result and, if the result is at the head of the window, sends
 // every consecutive finished result. It reports false when the worker should stop.
 func (w *reorderWindow[T, U]) step() bool {
-	if !send(w.done, w.tokens, struct{}{}) {
-		return false
+	for spins := 0; !w.inMu.TryLock(); spins++ {
+		if spins < 2 {
+			runtime.Gosched() // the holder is usually about to unlock: cheaper than parking
+			continue
+		}
+		if _, ok := recv(w.done, w.inWake); !ok {
+			return false
+		}
 	}
-	w.inMu.Lock()
+	for w.next-w.sent.Load() >= uint64(len(w.results)) { // the window is full
+		if _, ok := recv(w.done, w.space); !ok {
+			w.unlockIn()
+			return false
+		}
+	}
 	v, ok := recv(w.done, w.in)
 	seq := w.next
 	if ok {
 		w.next++
 	}
-	w.inMu.Unlock()
+	w.unlockIn()
 	if !ok {
-		<-w.tokens
 		return false
 	}
 	r := w.fn(v)
@@ -232,12 +252,25 @@ func (w *reorderWindow[T, U]) step() bool {
 		if !send(w.done, w.out, r) {
 			return false // done: the window is abandoned, and so is emitting
 		}
-		<-w.tokens
+		w.sent.Add(1)
+		select { // make room in the window known, without waiting
+		case w.space <- struct{}{}:
+		default:
+		}
 		w.mu.Lock()
 	}
 	w.emitting = false
 	w.mu.Unlock()
 	return true
+}
+
+// unlockIn unlocks inMu and wakes a worker waiting for it, if any.
+func (w *reorderWindow[T, U]) unlockIn() {
+	w.inMu.Unlock()
+	select {
+	case w.inWake <- struct{}{}:
+	default:
+	}
 }
 
 // checkWorkers panics, naming the function, if workers < 1 or the function argument is nil.

@@ -349,3 +349,32 @@ func TestParallelMisusePanics(t *testing.T) {
 		})
 	}
 }
+
+// TestParallelMapOrderedSlowProducer feeds the workers slower than they work, inside a synctest
+// bubble: the workers that wait for the producer must count as durably blocked, or the fake clock
+// never advances and the bubble hangs.
+func TestParallelMapOrderedSlowProducer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		in := make(chan int)
+		go func() {
+			defer close(in)
+			for i := range 20 {
+				time.Sleep(time.Millisecond)
+				in <- i
+			}
+		}()
+		start := time.Now()
+		out, terminated := leaksafe.ParallelMapOrdered(nil, in, 4, double)
+		var got []int
+		for v := range out {
+			got = append(got, v)
+		}
+		<-terminated
+		want := make([]int, 20)
+		for i := range want {
+			want[i] = 2 * i
+		}
+		assert.Equal(t, want, got)
+		assert.Equal(t, 20*time.Millisecond, time.Since(start), "the pace is the producer's")
+	})
+}
