@@ -3,9 +3,11 @@ package leaksafe_test
 import (
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"github.com/leaksafe/leaksafe"
@@ -195,4 +197,27 @@ func ExampleErrGoexit() {
 	})
 	fmt.Println(errors.Is(g.Wait(), leaksafe.ErrGoexit)) // Wait does not hang
 	// Output: true
+}
+
+func ExamplePanicError_Error() {
+	g := leaksafe.NewGroup(nil)
+	g.Go(func(<-chan struct{}) error { panic("bad index") })
+	defer func() {
+		pe := recover().(*leaksafe.PanicError)
+		first, _, _ := strings.Cut(pe.Error(), "\n") // then a blank line and the goroutine's stack
+		fmt.Println(first)
+	}()
+	_ = g.Wait()
+	// Output: panic: bad index
+}
+
+func ExamplePanicError_Unwrap() {
+	g := leaksafe.NewGroup(nil)
+	g.Go(func(<-chan struct{}) error { panic(io.ErrUnexpectedEOF) })
+	defer func() {
+		pe := recover().(*leaksafe.PanicError)
+		fmt.Println(pe.Unwrap()) // the panic value, which was an error
+	}()
+	_ = g.Wait()
+	// Output: unexpected EOF
 }

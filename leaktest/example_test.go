@@ -2,6 +2,7 @@ package leaktest_test
 
 import (
 	"fmt"
+	"runtime/pprof"
 	"strings"
 	"testing"
 
@@ -71,4 +72,60 @@ func ExampleFind_leak() {
 	close(release)
 	<-exited // released: the example leaves nothing behind
 	// Output: true
+}
+
+// ProfileAvailable tells whether this test binary can use the runtime's goroutine leak profile: Go
+// 1.27, or Go 1.26 built with GOEXPERIMENT=goroutineleakprofile. Without it, leaktest checks with
+// goleak alone and says so in the test log.
+func ExampleProfileAvailable() {
+	fmt.Println(leaktest.ProfileAvailable() == (pprof.Lookup("goroutineleak") != nil))
+	// Output: true
+}
+
+// IgnoreTopFunction leaves out goroutines whose stack starts in a function that is known to run
+// for the life of the process, such as a library's background worker.
+func ExampleIgnoreTopFunction() {
+	ignore := leaktest.IgnoreCurrent()
+	release := make(chan struct{})
+	exited := make(chan struct{})
+	go backgroundWorker(release, exited)
+	err := leaktest.Find(ignore, leaktest.IgnoreTopFunction("github.com/leaksafe/leaksafe/leaktest_test.backgroundWorker"))
+	fmt.Println(err)
+	close(release)
+	<-exited
+	// Output: <nil>
+}
+
+// IgnoreAnyFunction leaves out goroutines with the function anywhere on their stack.
+func ExampleIgnoreAnyFunction() {
+	ignore := leaktest.IgnoreCurrent()
+	release := make(chan struct{})
+	exited := make(chan struct{})
+	go func() { backgroundWorker(release, exited) }()
+	err := leaktest.Find(ignore, leaktest.IgnoreAnyFunction("github.com/leaksafe/leaksafe/leaktest_test.backgroundWorker"))
+	fmt.Println(err)
+	close(release)
+	<-exited
+	// Output: <nil>
+}
+
+// IgnoreCurrent leaves out every goroutine that is running when it is called, so that a check sees
+// only what starts after it.
+func ExampleIgnoreCurrent() {
+	release := make(chan struct{})
+	exited := make(chan struct{})
+	go backgroundWorker(release, exited) // started before IgnoreCurrent: not reported
+	ignore := leaktest.IgnoreCurrent()
+	fmt.Println(leaktest.Find(ignore))
+	close(release)
+	<-exited
+	// Output: <nil>
+}
+
+// backgroundWorker stands for a goroutine that runs until release is closed.
+//
+//go:noinline
+func backgroundWorker(release <-chan struct{}, exited chan<- struct{}) {
+	defer close(exited)
+	<-release
 }
