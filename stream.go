@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"iter"
 	"reflect"
-	"sync/atomic"
 )
 
 // OrDone starts one goroutine that forwards every value of in to out, so that a consumer can range
@@ -171,24 +170,17 @@ func FanIn[T any](done <-chan struct{}, ins ...<-chan T) (out <-chan T, terminat
 		close(term)
 		return ch, term
 	}
-	var running atomic.Int64
-	running.Store(int64(len(ins)))
-	for _, in := range ins {
-		go func() {
-			defer func() {
-				if running.Add(-1) == 0 { // the last goroutine closes, so terminated is its last action
-					close(ch)
-					close(term)
-				}
-			}()
-			for {
-				v, ok := recv(done, in)
-				if !ok || !send(done, ch, v) {
-					return
-				}
+	goWorkers(len(ins), func(i int) {
+		for {
+			v, ok := recv(done, ins[i])
+			if !ok || !send(done, ch, v) {
+				return
 			}
-		}()
-	}
+		}
+	}, func() {
+		close(ch)
+		close(term)
+	})
 	return ch, term
 }
 

@@ -49,24 +49,15 @@ func DoWork[T any](done <-chan struct{}, in <-chan T, fn func(T)) (terminated <-
 func ParallelDoWork[T any](done <-chan struct{}, in <-chan T, workers int, fn func(T)) (terminated <-chan struct{}) {
 	checkWorkers("ParallelDoWork", workers, fn == nil)
 	term := make(chan struct{})
-	var running atomic.Int64
-	running.Store(int64(workers))
-	for range workers {
-		go func() {
-			defer func() {
-				if running.Add(-1) == 0 {
-					close(term)
-				}
-			}()
-			for {
-				v, ok := recv(done, in)
-				if !ok {
-					return
-				}
-				fn(v)
+	goWorkers(workers, func(int) {
+		for {
+			v, ok := recv(done, in)
+			if !ok {
+				return
 			}
-		}()
-	}
+			fn(v)
+		}
+	}, func() { close(term) })
 	return term
 }
 
@@ -95,24 +86,17 @@ func ParallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn fu
 func parallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn func(T) U) (out <-chan U, terminated <-chan struct{}) {
 	ch := make(chan U, 1)
 	term := make(chan struct{})
-	var running atomic.Int64
-	running.Store(int64(workers))
-	for range workers {
-		go func() {
-			defer func() {
-				if running.Add(-1) == 0 { // the last worker closes, so terminated is its last action
-					close(ch)
-					close(term)
-				}
-			}()
-			for {
-				v, ok := recv(done, in)
-				if !ok || !send(done, ch, fn(v)) {
-					return
-				}
+	goWorkers(workers, func(int) {
+		for {
+			v, ok := recv(done, in)
+			if !ok || !send(done, ch, fn(v)) {
+				return
 			}
-		}()
-	}
+		}
+	}, func() {
+		close(ch)
+		close(term)
+	})
 	return ch, term
 }
 
@@ -154,20 +138,13 @@ func ParallelMapOrdered[T, U any](done <-chan struct{}, in <-chan T, workers int
 		ready:   make([]bool, 2*workers),
 	}
 	term := make(chan struct{})
-	var running atomic.Int64
-	running.Store(int64(workers))
-	for range workers {
-		go func() {
-			defer func() {
-				if running.Add(-1) == 0 {
-					close(w.out)
-					close(term)
-				}
-			}()
-			for w.step() {
-			}
-		}()
-	}
+	goWorkers(workers, func(int) {
+		for w.step() {
+		}
+	}, func() {
+		close(w.out)
+		close(term)
+	})
 	return w.out, term
 }
 
@@ -270,6 +247,23 @@ func (w *reorderWindow[T, U]) unlockIn() {
 	select {
 	case w.inWake <- struct{}{}:
 	default:
+	}
+}
+
+// goWorkers starts n goroutines, the i-th running work(i). The last one to return then runs last, so
+// that closing the outputs and terminated is the last action of the last goroutine started.
+func goWorkers(n int, work func(i int), last func()) {
+	var running atomic.Int64
+	running.Store(int64(n))
+	for i := range n {
+		go func() {
+			defer func() {
+				if running.Add(-1) == 0 {
+					last()
+				}
+			}()
+			work(i)
+		}()
 	}
 }
 
