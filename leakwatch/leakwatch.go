@@ -1,0 +1,300 @@
+// Package leakwatch names the goroutine leaks of a running service: which go statement leaks, how
+// many goroutines, growing how fast.
+//
+// [github.com/leaksafe/leaksafe/leaktest] catches a leak in a test; some leaks show only in
+// production, under real traffic, timeouts and failures. leakwatch checks the process it runs in and
+// returns a [Report] that groups the leaked goroutines into sites: the place that created them (the
+// go statement, or the call of a leaksafe primitive) and the place where they block, with counts and
+// how the counts moved since the previous check. Call [Snapshot] for one check, run [Watch] to check
+// periodically (log each report, or export its counts), and mount [Handler] beside net/http/pprof to
+// read the latest report.
+//
+// # Proven and suspected
+//
+// Where the Go runtime has the goroutine leak profile (runtime/pprof profile "goroutineleak": on by
+// default from Go 1.27, and in Go 1.26 built with GOEXPERIMENT=goroutineleakprofile), a check runs
+// the profile: a garbage collection that proves a goroutine is blocked forever, because nothing that
+// could still run can reach the channel, wait group, cond or lock it waits on. The sites of those
+// goroutines are marked Proven, and the report's mode is [ModeProfile].
+//
+// Where the profile is missing, a check reads the stacks of every goroutine instead and reports, as
+// suspicions, the goroutines that have stayed blocked at the same place on a channel or a sync
+// primitive for at least a threshold ([Threshold], 10 minutes by default): the heuristic of Uber's
+// LeakProf. The report's mode is then [ModeFallback]. In both modes, goroutines that the profile does
+// not prove but that pass the threshold are reported as suspicions: the profile cannot see a
+// goroutine that waits on a channel a global still holds, and does not prove a goroutine blocked on
+// a sync.Mutex (Go 1.26 and 1.27 prove it only under the race detector). A suspicion may be a
+// goroutine that is legitimately idle for long; a proof never is.
+//
+// # Naming leaksafe's primitives
+//
+// A goroutine that a leaksafe primitive started is named after it: "leaksafe.Map stage created at
+// pipeline.go:42". The runtime's stacks say which primitive's go statement created it, not who
+// called the primitive; they record the caller only when the process runs with
+// GODEBUG=tracebackancestors=1 (which costs a stack copy at every go statement). Without it, the
+// report names the primitive and says the caller is unknown.
+//
+// # Cost
+//
+// The leak profile forces a garbage collection: its cost grows with the live heap; reading the
+// stacks stops the world for a time that grows with the number of goroutines (see the package's
+// benchmark). Each report states what its check cost. [Watch] keeps the checks under a CPU budget
+// (1% of one CPU by default, see [Budget]) by spacing them out, and says when it waits longer than
+// its interval to do so; [Handler] never checks more often than the budget allows.
+package leakwatch
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
+	"sync"
+	"time"
+)
+
+// Defaults of the options.
+const (
+	DefaultBudget    = 0.01
+	DefaultThreshold = 10 * time.Minute
+)
+
+// An Option configures a [Watcher].
+type Option func(*Watcher)
+
+// Budget sets the share of one CPU that checks may use on average: 0.01 (the default) is 1%. A check
+// that cost c delays the next check of the same Watcher by at least c/fraction. Budget panics if
+// fraction is not in (0, 1].
+func Budget(fraction float64) Option {
+	if !(fraction > 0 && fraction <= 1) {
+		panic(fmt.Sprintf("leakwatch: Budget: fraction must be in (0, 1], got %v", fraction))
+	}
+	return func(w *Watcher) { w.budget = fraction }
+}
+
+// Threshold sets how long a goroutine must stay blocked at one place on a channel or a sync
+// primitive before a check reports it as a suspected leak (10 minutes by default). Threshold panics
+// if d is not positive.
+func Threshold(d time.Duration) Option {
+	if d <= 0 {
+		panic(fmt.Sprintf("leakwatch: Threshold: d must be positive, got %v", d))
+	}
+	return func(w *Watcher) { w.threshold = d }
+}
+
+// A Watcher checks the process for leaked goroutines and remembers what its previous checks found:
+// how long each goroutine has been blocked where it is, and the count of each site. Its methods may
+// be called from several goroutines at once; they run one check at a time. The package-level
+// functions use a Watcher of their own, made with no options.
+type Watcher struct {
+	budget    float64
+	threshold time.Duration
+
+	// Replaced by tests: the leak profile (nil where there is none), the clock of the fallback,
+	// and the check itself.
+	profile interface {
+		WriteTo(w io.Writer, debug int) error
+	}
+	now   func() time.Time
+	check func() (Report, error)
+
+	mu       sync.Mutex // held for a whole check
+	blocked  map[int]blockedAt
+	previous map[string]int // count of each site at the previous check
+	buf      bytes.Buffer
+	stack    []byte
+
+	lmu    sync.Mutex // guards the fields below, never held during a check
+	latest *Report    // the last report, nil before the first check
+	next   time.Time  // when a new check may begin under the budget
+	flight *flight    // the check a request started, nil when none runs
+}
+
+// blockedAt is where a goroutine was blocked at a check, and since when.
+type blockedAt struct {
+	place string
+	since time.Time
+}
+
+// New returns a Watcher configured by opts. It starts no goroutine.
+func New(opts ...Option) *Watcher {
+	w := &Watcher{
+		budget:    DefaultBudget,
+		threshold: DefaultThreshold,
+		now:       time.Now,
+	}
+	if p := pprof.Lookup("goroutineleak"); p != nil {
+		w.profile = p
+	}
+	for _, o := range opts {
+		o(w)
+	}
+	w.check = w.run
+	return w
+}
+
+// std is the Watcher of the package-level functions.
+var std = New()
+
+// Snapshot checks the process now and returns what it found, as [Watcher.Snapshot] does for a
+// Watcher made with no options. The package-level [Snapshot], [Watch] and [Handler] share that
+// Watcher.
+func Snapshot() (Report, error) {
+	return std.Snapshot()
+}
+
+// Snapshot checks the process now, in the calling goroutine, and returns the report. It starts no
+// goroutine. It waits for a check that another call is running to end before it begins its own.
+// Each site's counts are compared with the previous check of w, whoever asked for it.
+//
+// Snapshot does not keep to the CPU budget, which only spaces the checks of [Watcher.Watch] and
+// [Watcher.Handler]: call it when the cost is wanted. It returns an error, and no report, when the
+// goroutine leak profile cannot be written or read.
+func (w *Watcher) Snapshot() (Report, error) {
+	return w.do()
+}
+
+// ProfileAvailable reports whether the process has the goroutine leak profile, so that reports are
+// made in [ModeProfile] rather than [ModeFallback].
+func ProfileAvailable() bool {
+	return pprof.Lookup("goroutineleak") != nil
+}
+
+// errUnreadable is wrapped by the error of a check whose dump has no goroutine in it.
+var errUnreadable = errors.New("no goroutine in the dump")
+
+// run is one check.
+func (w *Watcher) run() (Report, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	start := time.Now()
+	gcBefore := gcCPU()
+	r := Report{
+		Time:      w.now(),
+		Mode:      ModeFallback,
+		GoVersion: runtime.Version(),
+		Threshold: w.threshold,
+	}
+	var dump []byte
+	if w.profile != nil {
+		r.Mode = ModeProfile
+		w.buf.Reset()
+		if err := w.profile.WriteTo(&w.buf, 2); err != nil {
+			return Report{}, fmt.Errorf("leakwatch: writing the goroutine leak profile: %w", err)
+		}
+		dump = w.buf.Bytes()
+	} else {
+		dump = w.stacks()
+	}
+	gs := parseGoroutines(string(dump))
+	if len(gs) == 0 {
+		return Report{}, fmt.Errorf("leakwatch: reading the goroutine dump (%d bytes): %w", len(dump), errUnreadable)
+	}
+	r.Goroutines = len(gs)
+	r.Sites = w.group(gs, r.Time)
+	for _, s := range r.Sites {
+		r.Leaked += s.Count
+	}
+	r.Cost = time.Since(start) + gcCPU() - gcBefore
+	return r, nil
+}
+
+// stacks returns the stacks of every goroutine, as runtime.Stack writes them.
+func (w *Watcher) stacks() []byte {
+	if w.stack == nil {
+		w.stack = make([]byte, 64<<10)
+	}
+	for {
+		n := runtime.Stack(w.stack, true)
+		if n < len(w.stack) {
+			return w.stack[:n]
+		}
+		w.stack = make([]byte, 2*len(w.stack))
+	}
+}
+
+// gcCPU returns the CPU time that garbage collection has used since the process started.
+func gcCPU() time.Duration {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindFloat64 {
+		return 0
+	}
+	return time.Duration(s[0].Value.Float64() * float64(time.Second))
+}
+
+// group sorts the proven and suspected goroutines of gs into sites, and remembers where each
+// goroutine of gs is blocked and how many goroutines each site has for the next check.
+func (w *Watcher) group(gs []goroutine, now time.Time) []Site {
+	blocked := make(map[int]blockedAt, len(gs))
+	bySite := map[string]*Site{}
+	sites := []Site{}
+	var order []string
+	for i := range gs {
+		g := &gs[i]
+		var waited time.Duration
+		if blockingStates[g.State] || g.Leaked {
+			place := g.State + "\n" + placeOf(g)
+			since := now
+			if b, ok := w.blocked[g.ID]; ok && b.place == place {
+				since = b.since
+			}
+			blocked[g.ID] = blockedAt{place, since}
+			waited = max(now.Sub(since), time.Duration(g.WaitMinutes)*time.Minute)
+		}
+		suspected := blockingStates[g.State] && waited >= w.threshold && g.CreatedBy.Func != "" &&
+			!plumbing(g.CreatedBy.Func)
+		if !g.Leaked && !suspected {
+			continue
+		}
+		s := siteOf(g, g.Leaked)
+		k := s.key()
+		if bySite[k] == nil {
+			bySite[k] = &s
+			order = append(order, k)
+		}
+		bySite[k].Count++
+		bySite[k].BlockedFor = max(bySite[k].BlockedFor, waited)
+	}
+	previous := make(map[string]int, len(order))
+	for _, k := range order {
+		s := bySite[k]
+		s.Previous, s.New = w.previous[k], w.previous[k] == 0
+		previous[k] = s.Count
+		sites = append(sites, *s)
+	}
+	sortSites(sites)
+	w.blocked, w.previous = blocked, previous
+	return sites
+}
+
+// placeOf identifies where g is blocked: every frame of its stack.
+func placeOf(g *goroutine) string {
+	var b bytes.Buffer
+	for _, f := range g.Frames {
+		fmt.Fprintf(&b, "%s %s:%d\n", f.Func, f.File, f.Line)
+	}
+	return b.String()
+}
+
+// do runs a check, makes its report the latest of w, and sets when the next check may begin: no
+// sooner than the check's cost divided by the budget after it began.
+func (w *Watcher) do() (Report, error) {
+	start := time.Now()
+	r, err := w.check()
+	cost := r.Cost
+	if err != nil {
+		cost = time.Since(start)
+	}
+	r.Next = time.Duration(float64(cost) / w.budget)
+	w.lmu.Lock()
+	defer w.lmu.Unlock()
+	w.next = start.Add(r.Next)
+	if err == nil {
+		latest := r
+		w.latest = &latest
+	}
+	return r, err
+}

@@ -1,0 +1,304 @@
+package leakwatch
+
+import (
+	"cmp"
+	"fmt"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Mode says what produced a [Report].
+type Mode string
+
+const (
+	// ModeProfile: the runtime's goroutine leak profile proved the goroutines of the sites marked
+	// Proven blocked forever. Sites not marked Proven are suspicions, as in ModeFallback.
+	ModeProfile Mode = "leak profile"
+	// ModeFallback: the process has no goroutine leak profile. Every site is a suspicion: its
+	// goroutines have been blocked at one place for at least the threshold (see [Threshold]).
+	ModeFallback Mode = "fallback"
+)
+
+// A Report is the result of one check: the goroutines found leaked, grouped into sites.
+type Report struct {
+	Time       time.Time     `json:"time"`       // when the check began
+	Mode       Mode          `json:"mode"`       // what produced the report
+	GoVersion  string        `json:"go_version"` // runtime.Version of the process
+	Goroutines int           `json:"goroutines"` // every goroutine the check saw, leaked or not
+	Leaked     int           `json:"leaked"`     // the goroutines of Sites: proven and suspected
+	Threshold  time.Duration `json:"threshold_ns"`
+	Sites      []Site        `json:"sites"` // most goroutines first; empty, never nil, when none
+
+	// Cost is an upper estimate of the CPU time the check used: its own run time plus the CPU
+	// time of the garbage collection that the leak profile forces.
+	Cost time.Duration `json:"cost_ns"`
+	// Next is how long after this check began the next one may begin, under the CPU budget; a
+	// report from [Watcher.Watch] says when its next check is. Stretched says that Watch waits
+	// longer than its interval to stay under the budget.
+	Next      time.Duration `json:"next_ns"`
+	Stretched bool          `json:"stretched,omitempty"`
+	// Error says why a check of [Watcher.Watch] failed; such a report has no sites.
+	Error string `json:"error,omitempty"`
+}
+
+// A Site is a group of leaked goroutines that were created at the same place and are blocked at the
+// same place, in the same way.
+type Site struct {
+	// Name says what the goroutines are: "leaksafe.Map stage" for a goroutine that a leaksafe
+	// primitive started, else the function that holds the go statement, without its import path
+	// ("server.(*Cache).refresh").
+	Name string `json:"name"`
+	// Creator is the function that holds the go statement, fully qualified, and Created where
+	// the go statement is (file:line).
+	Creator string `json:"creator"`
+	Created string `json:"created"`
+	// Caller is, for a goroutine that a leaksafe primitive started, the function and file:line
+	// that called the primitive. The runtime records it only when the process runs with
+	// GODEBUG=tracebackancestors=1 (or more); else it is empty.
+	CallerFunc string `json:"caller_func,omitempty"`
+	Caller     string `json:"caller,omitempty"`
+
+	State     string `json:"state"`      // the wait: "chan send", "select", "sync.Mutex.Lock"
+	BlockedIn string `json:"blocked_in"` // the function that waits, below the runtime and sync
+	BlockedAt string `json:"blocked_at"` // and where it waits (file:line)
+
+	Count    int  `json:"count"`    // how many goroutines
+	Previous int  `json:"previous"` // how many the previous check of the same Watcher found
+	New      bool `json:"new"`      // the previous check did not find this site
+	Proven   bool `json:"proven"`   // the leak profile proved them blocked forever
+	// BlockedFor is how long the longest-waiting goroutine of the site has been seen blocked
+	// there, by the checks of its Watcher or by the runtime, whichever says longer.
+	BlockedFor time.Duration `json:"blocked_for_ns"`
+	// Stack is the stack of one goroutine of the site, as the runtime prints it.
+	Stack string `json:"stack"`
+}
+
+// Where returns where the goroutines were created, as a user reads it: the caller of the leaksafe
+// primitive where it is known, else the go statement.
+func (s Site) Where() string {
+	if s.Caller != "" {
+		return s.Caller
+	}
+	return s.Created
+}
+
+// String returns the report in a form for a log: a line that says what the check found and how,
+// then one line per site, most goroutines first:
+//
+//	leakwatch: 12 leaked goroutines at 2 sites (leak profile, go1.27.3, check took 2.1ms)
+//	  10 (+4)  proven     leaksafe.Map stage created at pipeline.go:42, blocked in select at stream.go:79
+//	   2 (new) suspected  go statement in main.serve at main.go:31, blocked in chan send at main.go:33 for 12m0s
+func (r Report) String() string {
+	var b strings.Builder
+	if r.Error != "" {
+		return "leakwatch: the check failed: " + r.Error
+	}
+	how := string(r.Mode)
+	if r.Mode == ModeFallback {
+		how = fmt.Sprintf("no leak profile in %s: blocked %v or more", r.GoVersion, r.Threshold)
+	} else {
+		how += ", " + r.GoVersion
+	}
+	if len(r.Sites) == 0 {
+		fmt.Fprintf(&b, "leakwatch: no leaked goroutines among %d (%s, check took %v)",
+			r.Goroutines, how, r.Cost.Round(time.Microsecond))
+	} else {
+		fmt.Fprintf(&b, "leakwatch: %d leaked goroutines at %d sites (%s, check took %v)",
+			r.Leaked, len(r.Sites), how, r.Cost.Round(time.Microsecond))
+	}
+	if r.Stretched {
+		fmt.Fprintf(&b, "; next check in %v to stay under the CPU budget", r.Next.Round(time.Millisecond))
+	}
+	width := 1
+	if len(r.Sites) > 0 {
+		width = len(strconv.Itoa(r.Sites[0].Count))
+	}
+	for _, s := range r.Sites {
+		b.WriteString("\n  ")
+		b.WriteString(s.line(width))
+	}
+	return b.String()
+}
+
+// line formats s for [Report.String], its count right-aligned in width columns.
+func (s Site) line(width int) string {
+	change := "(new)"
+	if !s.New {
+		change = fmt.Sprintf("(%+d)", s.Count-s.Previous)
+	}
+	verdict := "suspected"
+	if s.Proven {
+		verdict = "proven   "
+	}
+	var what string
+	switch {
+	case s.Caller != "":
+		what = fmt.Sprintf("%s created at %s", s.Name, short(s.Caller))
+	case strings.HasPrefix(s.Name, "leaksafe."):
+		what = s.Name + " (caller unknown)"
+	default:
+		what = fmt.Sprintf("go statement in %s at %s", s.Name, short(s.Created))
+	}
+	line := fmt.Sprintf("%*d %-6s %s %s, blocked in %s at %s", width, s.Count, change, verdict, what,
+		s.State, short(s.BlockedAt))
+	if !s.Proven && s.BlockedFor > 0 {
+		line += " for " + s.BlockedFor.Round(time.Second).String()
+	}
+	return line
+}
+
+// short returns file:line without the file's directory.
+func short(fileLine string) string {
+	return path.Base(fileLine)
+}
+
+// leaksafePkg prefixes the functions of leaksafe's root package.
+const leaksafePkg = "github.com/leaksafe/leaksafe."
+
+// kinds says what the goroutine that a leaksafe primitive starts is called; "goroutine" for the
+// primitives not listed.
+var kinds = map[string]string{
+	"Generate": "generator", "Repeat": "generator", "RepeatFunc": "generator",
+	"NewRandStream": "generator", "FromSeq": "generator", "FromSeq2": "generator",
+	"OrDone": "stage", "Take": "stage", "Map": "stage", "Filter": "stage", "Tee": "stage",
+	"FanIn": "stage", "Bridge": "stage", "Buffer": "stage", "FilterMap": "stage",
+	"FlatMap": "stage", "Partition": "stage", "Batch": "stage", "Throttle": "stage",
+	"ParallelMap": "stage", "ParallelMapOrdered": "stage", "DoWork": "worker", "ForEach": "worker",
+	"Or": "signal", "All": "signal",
+}
+
+// primitive returns the leaksafe primitive that fn belongs to ("Map" for
+// "github.com/leaksafe/leaksafe.Map[...].func1", "Group.Go" for "(*Group).Go.func2"), or "" when
+// fn is not leaksafe's.
+func primitive(fn string) string {
+	rest, ok := strings.CutPrefix(fn, leaksafePkg)
+	if !ok {
+		return ""
+	}
+	rest = strings.ReplaceAll(rest, "[...]", "")
+	rest = strings.NewReplacer("(*", "", ")", "").Replace(rest)
+	var parts []string
+	for p := range strings.SplitSeq(rest, ".") {
+		if isClosure(p) {
+			break
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, ".")
+}
+
+// isClosure reports whether an element of a function name is the compiler's name for a function
+// literal or a go statement's wrapper: "func1", "1", "gowrap2".
+func isClosure(p string) bool {
+	p = strings.TrimPrefix(strings.TrimPrefix(p, "func"), "gowrap")
+	_, err := strconv.Atoi(p)
+	return err == nil
+}
+
+// inLeaksafe reports whether fn is a function of leaksafe's root package.
+func inLeaksafe(fn string) bool {
+	return strings.HasPrefix(fn, leaksafePkg)
+}
+
+// plumbing reports whether fn is a frame that only carries a wait: the runtime, the sync package
+// and leaksafe's unexported helpers, which a reader skips to find the code that waits.
+func plumbing(fn string) bool {
+	if rest, ok := strings.CutPrefix(fn, leaksafePkg); ok {
+		return rest != "" && 'a' <= rest[0] && rest[0] <= 'z'
+	}
+	return strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "internal/") ||
+		strings.HasPrefix(fn, "sync.")
+}
+
+// shortFunc returns fn without its import path: "server.(*Cache).refresh".
+func shortFunc(fn string) string {
+	slash := strings.LastIndex(fn, "/")
+	return fn[slash+1:]
+}
+
+func fileLine(f frame) string {
+	return f.File + ":" + strconv.Itoa(f.Line)
+}
+
+// blockingStates are the waits that can last forever for lack of a partner: the goroutines the
+// fallback suspects. Network waits (IO wait), sleeps, system calls and the runtime's own waits are
+// not among them.
+var blockingStates = map[string]bool{
+	"chan send": true, "chan receive": true, "select": true,
+	"chan send (nil chan)": true, "chan receive (nil chan)": true, "select (no cases)": true,
+	"sync.Mutex.Lock": true, "sync.RWMutex.Lock": true, "sync.RWMutex.RLock": true,
+	"sync.WaitGroup.Wait": true, "sync.Cond.Wait": true, "semacquire": true,
+}
+
+// siteOf returns the site of g, without its count and history.
+func siteOf(g *goroutine, proven bool) Site {
+	s := Site{
+		Creator: g.CreatedBy.Func,
+		Created: fileLine(g.CreatedBy),
+		State:   g.State,
+		Proven:  proven,
+		Stack:   strings.Clone(g.Text), // not the whole dump
+	}
+	if p := primitive(g.CreatedBy.Func); p != "" {
+		kind := kinds[p]
+		if kind == "" {
+			kind = "goroutine"
+		}
+		s.Name = "leaksafe." + p + " " + kind
+		if caller, ok := callerOf(g); ok {
+			s.CallerFunc, s.Caller = caller.Func, fileLine(caller)
+		}
+	} else {
+		s.Name = shortFunc(g.CreatedBy.Func)
+	}
+	if len(g.Frames) > 0 {
+		at := g.Frames[0]
+		for _, f := range g.Frames {
+			if !plumbing(f.Func) {
+				at = f
+				break
+			}
+		}
+		s.BlockedIn, s.BlockedAt = at.Func, fileLine(at)
+	}
+	return s
+}
+
+// callerOf returns the first frame outside leaksafe and the runtime in the stacks of g's creators
+// at the time they created it (nearest first): the code that called the leaksafe primitive.
+func callerOf(g *goroutine) (frame, bool) {
+	for _, stack := range g.Ancestors {
+		for _, f := range stack {
+			if !inLeaksafe(f.Func) && !strings.HasPrefix(f.Func, "runtime.") {
+				return f, true
+			}
+		}
+	}
+	return frame{}, false
+}
+
+// key identifies a site across checks.
+func (s Site) key() string {
+	return strings.Join([]string{s.Creator, s.Created, s.Caller, s.State, s.BlockedIn, s.BlockedAt,
+		strconv.FormatBool(s.Proven)}, "\x00")
+}
+
+// sortSites orders sites most goroutines first, proven before suspected, then by name and place,
+// so that a report reads the same from one check to the next.
+func sortSites(sites []Site) {
+	slices.SortFunc(sites, func(a, b Site) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		if a.Proven != b.Proven {
+			if a.Proven {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.key(), b.key())
+	})
+}
