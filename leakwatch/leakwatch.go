@@ -50,9 +50,10 @@ import (
 	"io"
 	"runtime"
 	"runtime/metrics"
-	"runtime/pprof"
 	"sync"
 	"time"
+
+	"github.com/leaksafe/leaksafe/internal/stacks"
 )
 
 // Defaults of the options.
@@ -125,7 +126,7 @@ func New(opts ...Option) *Watcher {
 		threshold: DefaultThreshold,
 		now:       time.Now,
 	}
-	if p := pprof.Lookup("goroutineleak"); p != nil {
+	if p := stacks.LeakProfile(); p != nil {
 		w.profile = p
 	}
 	for _, o := range opts {
@@ -159,7 +160,7 @@ func (w *Watcher) Snapshot() (Report, error) {
 // ProfileAvailable reports whether the process has the goroutine leak profile, so that reports are
 // made in [ModeProfile] rather than [ModeFallback].
 func ProfileAvailable() bool {
-	return pprof.Lookup("goroutineleak") != nil
+	return stacks.LeakProfile() != nil
 }
 
 // errUnreadable is wrapped by the error of a check whose dump has no goroutine in it.
@@ -188,7 +189,7 @@ func (w *Watcher) run() (Report, error) {
 	} else {
 		dump = w.stacks()
 	}
-	gs := parseGoroutines(string(dump))
+	gs := stacks.Parse(string(dump))
 	if len(gs) == 0 {
 		return Report{}, fmt.Errorf("leakwatch: reading the goroutine dump (%d bytes): %w", len(dump), errUnreadable)
 	}
@@ -227,7 +228,7 @@ func gcCPU() time.Duration {
 
 // group sorts the proven and suspected goroutines of gs into sites, and remembers where each
 // goroutine of gs is blocked and how many goroutines each site has for the next check.
-func (w *Watcher) group(gs []goroutine, now time.Time) []Site {
+func (w *Watcher) group(gs []stacks.Goroutine, now time.Time) []Site {
 	blocked := make(map[int]blockedAt, len(gs))
 	bySite := map[string]*Site{}
 	sites := []Site{}
@@ -271,7 +272,7 @@ func (w *Watcher) group(gs []goroutine, now time.Time) []Site {
 }
 
 // placeOf identifies where g is blocked: every frame of its stack.
-func placeOf(g *goroutine) string {
+func placeOf(g *stacks.Goroutine) string {
 	var b bytes.Buffer
 	for _, f := range g.Frames {
 		fmt.Fprintf(&b, "%s %s:%d\n", f.Func, f.File, f.Line)

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/leaksafe/leaksafe/internal/stacks"
 )
 
 // Mode says what produced a [Report].
@@ -219,10 +221,6 @@ func shortFunc(fn string) string {
 	return fn[slash+1:]
 }
 
-func fileLine(f frame) string {
-	return f.File + ":" + strconv.Itoa(f.Line)
-}
-
 // blockingStates are the waits that can last forever for lack of a partner: the goroutines the
 // fallback suspects. Network waits (IO wait), sleeps, system calls and the runtime's own waits are
 // not among them.
@@ -234,10 +232,10 @@ var blockingStates = map[string]bool{
 }
 
 // siteOf returns the site of g, without its count and history.
-func siteOf(g *goroutine, proven bool) Site {
+func siteOf(g *stacks.Goroutine, proven bool) Site {
 	s := Site{
 		Creator: g.CreatedBy.Func,
-		Created: fileLine(g.CreatedBy),
+		Created: g.CreatedBy.Location(),
 		State:   g.State,
 		Proven:  proven,
 		Stack:   strings.Clone(g.Text), // not the whole dump
@@ -249,7 +247,7 @@ func siteOf(g *goroutine, proven bool) Site {
 		}
 		s.Name = "leaksafe." + p + " " + kind
 		if caller, ok := callerOf(g); ok {
-			s.CallerFunc, s.Caller = caller.Func, fileLine(caller)
+			s.CallerFunc, s.Caller = caller.Func, caller.Location()
 		}
 	} else {
 		s.Name = shortFunc(g.CreatedBy.Func)
@@ -262,22 +260,22 @@ func siteOf(g *goroutine, proven bool) Site {
 				break
 			}
 		}
-		s.BlockedIn, s.BlockedAt = at.Func, fileLine(at)
+		s.BlockedIn, s.BlockedAt = at.Func, at.Location()
 	}
 	return s
 }
 
 // callerOf returns the first frame outside leaksafe and the runtime in the stacks of g's creators
 // at the time they created it (nearest first): the code that called the leaksafe primitive.
-func callerOf(g *goroutine) (frame, bool) {
-	for _, stack := range g.Ancestors {
-		for _, f := range stack {
+func callerOf(g *stacks.Goroutine) (stacks.Frame, bool) {
+	for _, a := range g.Ancestors {
+		for _, f := range a.Frames {
 			if !inLeaksafe(f.Func) && !strings.HasPrefix(f.Func, "runtime.") {
 				return f, true
 			}
 		}
 	}
-	return frame{}, false
+	return stacks.Frame{}, false
 }
 
 // key identifies a site across checks.
