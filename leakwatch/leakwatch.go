@@ -154,7 +154,11 @@ func Snapshot() (Report, error) {
 // [Watcher.Handler]: call it when the cost is wanted. It returns an error, and no report, when the
 // goroutine leak profile cannot be written or read.
 func (w *Watcher) Snapshot() (Report, error) {
-	return w.do()
+	r, err := w.do()
+	if err != nil {
+		return Report{}, err
+	}
+	return r, nil
 }
 
 // ProfileAvailable reports whether the process has the goroutine leak profile, so that reports are

@@ -43,6 +43,11 @@ func (w *Watcher) Watch(done <-chan struct{}, interval time.Duration) (reports <
 				return
 			case <-timer.C:
 			}
+			select {
+			case <-done: // closed while the timer fired too: no check after done
+				return
+			default:
+			}
 			if wait := w.untilNext(); wait > 0 { // another caller checked since
 				timer.Reset(wait)
 				continue
