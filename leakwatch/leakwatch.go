@@ -220,14 +220,27 @@ func (w *Watcher) stacks() []byte {
 	}
 }
 
-// gcCPU returns the CPU time that garbage collection has used since the process started.
+// gcCPU returns the CPU time that garbage collection has taken from the program since it started:
+// the runtime's estimate of its total, less the marking done by processors that had nothing else to
+// run.
 func gcCPU() time.Duration {
-	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindFloat64 {
-		return 0
+	s := []metrics.Sample{
+		{Name: "/cpu/classes/gc/total:cpu-seconds"},
+		{Name: "/cpu/classes/gc/mark/idle:cpu-seconds"},
 	}
-	return time.Duration(s[0].Value.Float64() * float64(time.Second))
+	metrics.Read(s)
+	var total float64
+	for i, v := range s {
+		if v.Value.Kind() != metrics.KindFloat64 {
+			return 0
+		}
+		if i == 0 {
+			total += v.Value.Float64()
+		} else {
+			total -= v.Value.Float64()
+		}
+	}
+	return time.Duration(total * float64(time.Second))
 }
 
 // group sorts the proven and suspected goroutines of gs into sites, and remembers where each

@@ -108,8 +108,9 @@ func (r Report) String() string {
 		fmt.Fprintf(&b, "leakwatch: no leaked goroutines among %d (%s, check took %v)",
 			r.Goroutines, how, r.Cost.Round(time.Microsecond))
 	} else {
-		fmt.Fprintf(&b, "leakwatch: %d leaked goroutines at %d sites (%s, check took %v)",
-			r.Leaked, len(r.Sites), how, r.Cost.Round(time.Microsecond))
+		fmt.Fprintf(&b, "leakwatch: %d leaked %s at %d %s (%s, check took %v)",
+			r.Leaked, plural(r.Leaked, "goroutine"), len(r.Sites), plural(len(r.Sites), "site"), how,
+			r.Cost.Round(time.Microsecond))
 	}
 	if r.Stretched {
 		fmt.Fprintf(&b, "; next check in %v to stay under the CPU budget", r.Next.Round(time.Millisecond))
@@ -123,6 +124,14 @@ func (r Report) String() string {
 		b.WriteString(s.line(width))
 	}
 	return b.String()
+}
+
+// plural returns word for n of it: "goroutine" or "goroutines".
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
 
 // line formats s for [Report.String], its count right-aligned in width columns.
