@@ -48,6 +48,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"runtime/metrics"
 	"sync"
@@ -306,7 +307,7 @@ func (w *Watcher) do() (Report, error) {
 	if err != nil {
 		cost = time.Since(start)
 	}
-	r.Next = time.Duration(float64(cost) / w.budget)
+	r.Next = time.Duration(math.Round(float64(cost) / w.budget))
 	w.lmu.Lock()
 	defer w.lmu.Unlock()
 	w.next = start.Add(r.Next)
