@@ -175,7 +175,7 @@ func ExampleReport_String() {
 		fmt.Printf("%s: %d goroutines, %+d, proven %v\n", s.Where(), s.Count, s.Count-s.Previous, s.Proven)
 	}
 	// Output:
-	// leakwatch: 42 leaked goroutines at 2 sites (leak profile, go1.27.3, check took 3ms)
+	// leakwatch: 42 leaked goroutines at 2 sites (leak profile, go1.27.3, check cost 3ms)
 	//   40 (+10)  proven    leaksafe.Map stage created at pipeline.go:42, blocked in select at stream.go:79
 	//    2 (new)  suspected go statement in app.(*Cache).refresh at cache.go:88, blocked in sync.Mutex.Lock at cache.go:91 for 14m0s
 	// /src/app/pipeline.go:42: 40 goroutines, +10, proven true

@@ -90,7 +90,7 @@ func (s Site) Where() string {
 // String returns the report in a form for a log: a line that says what the check found and how,
 // then one line per site, most goroutines first:
 //
-//	leakwatch: 12 leaked goroutines at 2 sites (leak profile, go1.27.3, check took 2.1ms)
+//	leakwatch: 12 leaked goroutines at 2 sites (leak profile, go1.27.3, check cost 2.1ms)
 //	  10 (+4)  proven     leaksafe.Map stage created at pipeline.go:42, blocked in select at stream.go:79
 //	   2 (new) suspected  go statement in main.serve at main.go:31, blocked in chan send at main.go:33 for 12m0s
 func (r Report) String() string {
@@ -105,10 +105,10 @@ func (r Report) String() string {
 		how += ", " + r.GoVersion
 	}
 	if len(r.Sites) == 0 {
-		fmt.Fprintf(&b, "leakwatch: no leaked goroutines among %d (%s, check took %v)",
+		fmt.Fprintf(&b, "leakwatch: no leaked goroutines among %d (%s, check cost %v)",
 			r.Goroutines, how, r.Cost.Round(time.Microsecond))
 	} else {
-		fmt.Fprintf(&b, "leakwatch: %d leaked %s at %d %s (%s, check took %v)",
+		fmt.Fprintf(&b, "leakwatch: %d leaked %s at %d %s (%s, check cost %v)",
 			r.Leaked, plural(r.Leaked, "goroutine"), len(r.Sites), plural(len(r.Sites), "site"), how,
 			r.Cost.Round(time.Microsecond))
 	}

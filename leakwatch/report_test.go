@@ -261,7 +261,7 @@ func TestReportString(t *testing.T) {
 				BlockedAt: "/src/main.go:33", Count: 2, Previous: 2, BlockedFor: 12 * time.Minute},
 		},
 	}
-	assert.Equal(t, `leakwatch: 14 leaked goroutines at 3 sites (leak profile, go1.27.3, check took 2.1ms)
+	assert.Equal(t, `leakwatch: 14 leaked goroutines at 3 sites (leak profile, go1.27.3, check cost 2.1ms)
   10 (+4)   proven    leaksafe.Map stage created at pipeline.go:42, blocked in select at stream.go:79
    2 (new)  proven    leaksafe.Take stage (caller unknown), blocked in select at stream.go:50
    2 (+0)   suspected go statement in main.serve at main.go:31, blocked in sync.Mutex.Lock at main.go:33 for 12m0s`,
@@ -270,7 +270,7 @@ func TestReportString(t *testing.T) {
 	r = Report{Mode: ModeFallback, GoVersion: "go1.26.8", Goroutines: 9, Threshold: 10 * time.Minute,
 		Cost: 300 * time.Microsecond, Next: 30 * time.Second, Stretched: true}
 	assert.Equal(t, "leakwatch: no leaked goroutines among 9 (no leak profile in go1.26.8: blocked 10m0s "+
-		"or more, check took 300µs); next check in 30s to stay under the CPU budget", r.String())
+		"or more, check cost 300µs); next check in 30s to stay under the CPU budget", r.String())
 
 	assert.Equal(t, "leakwatch: the check failed: boom", Report{Error: "boom"}.String())
 }
