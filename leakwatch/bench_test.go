@@ -10,7 +10,7 @@ import (
 // node is 64 bytes of heap with a pointer in it, which a garbage collection must mark.
 type node struct {
 	next *node
-	data [7]int64
+	_    [7]int64 // the rest of the 64 bytes
 }
 
 // liveHeap allocates about mb megabytes of linked nodes and returns them, to keep them live.
@@ -22,8 +22,8 @@ func liveHeap(mb int) *node {
 	return head
 }
 
-// park starts n goroutines that wait on a channel the caller still holds (not a leak) and returns the
-// function that releases them and waits for them to end.
+// park starts n goroutines that wait on a channel the caller still holds (not a leak) and returns
+// the function that releases them and waits for them to end.
 func park(n int) (release func()) {
 	stop := make(chan struct{})
 	ended := make(chan struct{}, n)
@@ -62,6 +62,7 @@ func BenchmarkSnapshot(b *testing.B) {
 var benchName = map[Mode]string{ModeProfile: "profile", ModeFallback: "fallback"}
 
 func benchmarkSnapshot(b *testing.B, mode Mode, mb, goroutines int) {
+	b.Helper()
 	heap := liveHeap(mb)
 	release := park(goroutines)
 	defer release()

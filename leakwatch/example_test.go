@@ -152,7 +152,9 @@ func ExampleWatcher_Handler() {
 		log.Print(err)
 		return
 	}
-	resp.Body.Close()
+	if err := resp.Body.Close(); err != nil {
+		log.Print(err)
+	}
 	fmt.Println(resp.Status, resp.Header.Get("Content-Type"))
 	// Output:
 	// 200 OK text/plain; charset=utf-8

@@ -14,15 +14,15 @@ func Handler() http.Handler {
 }
 
 // Handler returns an HTTP handler that serves the latest report of w: as text (the report's String)
-// by default, as JSON with ?format=json. Mount it beside net/http/pprof:
+// by default, as JSON with ?format=json. It starts no goroutine. Mount it beside net/http/pprof:
 //
 //	mux.Handle("GET /debug/leaks", leakwatch.Handler())
 //
-// A request never runs a check of its own. It serves the latest report while the CPU budget allows no
-// new check, whether that report came from [Watcher.Watch], [Watcher.Snapshot] or an earlier request.
-// Otherwise it runs one check, in its own goroutine, and every other request that arrives while the check
-// runs waits for it and serves the same report. A request whose context ends while it waits returns
-// with no body; the check goes on for the others. The handler starts no goroutine.
+// A request never runs a check of its own. While the CPU budget allows no new check, it serves the
+// latest report, whether [Watcher.Watch], [Watcher.Snapshot] or an earlier request made it.
+// Otherwise the first request runs one check in its own goroutine, and every request that arrives
+// meanwhile waits for that check and serves the same report. A waiting request whose context ends
+// returns with no body; the check goes on for the others.
 func (w *Watcher) Handler() http.Handler {
 	return http.HandlerFunc(w.serve)
 }

@@ -70,8 +70,8 @@ func TestHandlerFormats(t *testing.T) {
 	})
 }
 
-// gatedCheck makes w's checks wait for gate to close, then return a report that cost cost; it counts
-// them.
+// gatedCheck makes w's checks wait for gate to close, then return a report that cost cost; it
+// counts them.
 func gatedCheck(w *Watcher, gate <-chan struct{}, cost time.Duration) *atomic.Int32 {
 	var calls atomic.Int32
 	w.check = func() (Report, error) {

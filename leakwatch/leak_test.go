@@ -19,10 +19,10 @@ import (
 )
 
 // inChild reports whether the test runs in the child process that it starts: the test binary again,
-// running only this test, with childEnv set and env added. The test's body, guarded by inChild, runs
-// there, where the goroutines it leaks on purpose die with the process. In the parent, inChild runs
-// the child, fails the test if the child's test did not pass, and returns false. Tests of proven
-// leaks are skipped where the process has no goroutine leak profile.
+// running only this test, with childEnv set and env added. The test's body, guarded by inChild,
+// runs there, where the goroutines it leaks on purpose die with the process. In the parent, inChild
+// runs the child, fails the test if the child's test did not pass, and returns false. Tests of
+// proven leaks are skipped where the process has no goroutine leak profile.
 func inChild(t *testing.T, env ...string) bool {
 	t.Helper()
 	if os.Getenv(childEnv) == t.Name() {

@@ -2,37 +2,38 @@
 // many goroutines, growing how fast.
 //
 // [github.com/leaksafe/leaksafe/leaktest] catches a leak in a test; some leaks show only in
-// production, under real traffic, timeouts and failures. leakwatch checks the process it runs in and
-// returns a [Report] that groups the leaked goroutines into sites: the place that created them (the
-// go statement, or the call of a leaksafe primitive) and the place where they block, with counts and
-// how the counts moved since the previous check. Call [Snapshot] for one check, run [Watch] to check
-// periodically (log each report, or export its counts), and mount [Handler] beside net/http/pprof to
-// read the latest report.
+// production, under real traffic, timeouts and failures. leakwatch checks the process it runs in
+// and returns a [Report] that groups the leaked goroutines into sites: the place that created them
+// (the go statement, or the call of a leaksafe primitive) and the place where they block, with
+// counts and how the counts moved since the previous check. Call [Snapshot] for one check, run
+// [Watch] to check periodically (log each report, or export its counts), and mount [Handler] beside
+// net/http/pprof to read the latest report.
 //
 // # Proven and suspected
 //
 // Where the Go runtime has the goroutine leak profile (runtime/pprof profile "goroutineleak": on by
 // default from Go 1.27, and in Go 1.26 built with GOEXPERIMENT=goroutineleakprofile), a check runs
-// the profile: a garbage collection that proves a goroutine is blocked forever, because nothing that
-// could still run can reach the channel, wait group, cond or lock it waits on. The sites of those
-// goroutines are marked Proven, and the report's mode is [ModeProfile].
+// the profile: a garbage collection that proves a goroutine is blocked forever, because nothing
+// that could still run can reach the channel, wait group, cond or lock it waits on. The sites of
+// those goroutines are marked Proven, and the report's mode is [ModeProfile].
 //
 // Where the profile is missing, a check reads the stacks of every goroutine instead and reports, as
 // suspicions, the goroutines that have stayed blocked at the same place on a channel or a sync
 // primitive for at least a threshold ([Threshold], 10 minutes by default): the heuristic of Uber's
-// LeakProf. The report's mode is then [ModeFallback]. In both modes, goroutines that the profile does
-// not prove but that pass the threshold are reported as suspicions: the profile cannot see a
-// goroutine that waits on a channel a global still holds, and does not prove a goroutine blocked on
-// a sync.Mutex (Go 1.26 and 1.27 prove it only under the race detector). A suspicion may be a
-// goroutine that is legitimately idle for long; a proof never is.
+// LeakProf. The report's mode is then [ModeFallback]. In both modes, goroutines that the profile
+// does not prove but that pass the threshold are reported as suspicions: the profile cannot see a
+// goroutine that waits on a channel a global still holds, and does not always prove a goroutine
+// blocked on a sync.Mutex. A suspicion may be a goroutine that is legitimately idle for long; a
+// proof never is.
 //
 // # Naming leaksafe's primitives
 //
 // A goroutine that a leaksafe primitive started is named after it: "leaksafe.Map stage created at
 // pipeline.go:42". The runtime's stacks say which primitive's go statement created it, not who
 // called the primitive; they record the caller only when the process runs with
-// GODEBUG=tracebackancestors=1 (which costs a stack copy at every go statement). Without it, the
-// report names the primitive and says the caller is unknown.
+// GODEBUG=tracebackancestors=1 (which costs a stack copy at every go statement), and then give the
+// line of the instruction after the call, which may be the next statement's or the line of a loop
+// around the call. Without it, the report names the primitive and says the caller is unknown.
 //
 // # Cost
 //
@@ -66,9 +67,9 @@ const (
 // An Option configures a [Watcher].
 type Option func(*Watcher)
 
-// Budget sets the share of one CPU that checks may use on average: 0.01 (the default) is 1%. A check
-// that cost c delays the next check of the same Watcher by at least c/fraction. Budget panics if
-// fraction is not in (0, 1].
+// Budget sets the share of one CPU that checks may use on average: 0.01 (the default) is 1%. A
+// check that cost c delays the next check of the same Watcher by at least c/fraction. Budget panics
+// if fraction is not in (0, 1].
 func Budget(fraction float64) Option {
 	if !(fraction > 0 && fraction <= 1) {
 		panic(fmt.Sprintf("leakwatch: Budget: fraction must be in (0, 1], got %v", fraction))

@@ -12,8 +12,8 @@ import (
 // leaks goroutines on purpose: its value is the test the child runs.
 const childEnv = "LEAKWATCH_CHILD"
 
-// TestMain fails the test binary if any test or example leaves a goroutine behind, except in a child
-// process, whose leaks are the point and die with it.
+// TestMain fails the test binary if any test or example leaves a goroutine behind, except in a
+// child process, whose leaks are the point and die with it.
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) != "" {
 		os.Exit(m.Run())

@@ -16,11 +16,13 @@ import (
 type Mode string
 
 const (
-	// ModeProfile: the runtime's goroutine leak profile proved the goroutines of the sites marked
-	// Proven blocked forever. Sites not marked Proven are suspicions, as in ModeFallback.
+	// ModeProfile means that the runtime's goroutine leak profile proved the goroutines of the
+	// sites marked Proven blocked forever. Sites not marked Proven are suspicions, as in
+	// ModeFallback.
 	ModeProfile Mode = "leak profile"
-	// ModeFallback: the process has no goroutine leak profile. Every site is a suspicion: its
-	// goroutines have been blocked at one place for at least the threshold (see [Threshold]).
+	// ModeFallback means that the process has no goroutine leak profile. Every site is a
+	// suspicion: its goroutines have been blocked at one place for at least the threshold (see
+	// [Threshold]).
 	ModeFallback Mode = "fallback"
 )
 
@@ -88,11 +90,16 @@ func (s Site) Where() string {
 }
 
 // String returns the report in a form for a log: a line that says what the check found and how,
-// then one line per site, most goroutines first:
+// then one line per site, most goroutines first: its count, how the count moved since the previous
+// check, proven or suspected, where the goroutines were created and where they wait.
 //
 //	leakwatch: 12 leaked goroutines at 2 sites (leak profile, go1.27.3, check cost 2.1ms)
-//	  10 (+4)  proven     leaksafe.Map stage created at pipeline.go:42, blocked in select at stream.go:79
-//	   2 (new) suspected  go statement in main.serve at main.go:31, blocked in chan send at main.go:33 for 12m0s
+//	  10 (+4)   proven    leaksafe.Map stage created at pipeline.go:42, blocked in select at
+//	  stream.go:79
+//	   2 (new)  suspected go statement in main.serve at main.go:31, blocked in chan send at
+//	  main.go:33 for 12m0s
+//
+// (Each site is one line; the two are wrapped here.)
 func (r Report) String() string {
 	var b strings.Builder
 	if r.Error != "" {
@@ -182,8 +189,8 @@ var kinds = map[string]string{
 }
 
 // primitive returns the leaksafe primitive that fn belongs to ("Map" for
-// "github.com/leaksafe/leaksafe.Map[...].func1", "Group.Go" for "(*Group).Go.func2"), or "" when
-// fn is not leaksafe's.
+// "github.com/leaksafe/leaksafe.Map[...].func1", "Group.Go" for "(*Group).Go.func2"), or "" when fn
+// is not leaksafe's.
 func primitive(fn string) string {
 	rest, ok := strings.CutPrefix(fn, leaksafePkg)
 	if !ok {
@@ -293,8 +300,8 @@ func (s Site) key() string {
 		strconv.FormatBool(s.Proven)}, "\x00")
 }
 
-// sortSites orders sites most goroutines first, proven before suspected, then by name and place,
-// so that a report reads the same from one check to the next.
+// sortSites orders sites most goroutines first, proven before suspected, then by name and place, so
+// that a report reads the same from one check to the next.
 func sortSites(sites []Site) {
 	slices.SortFunc(sites, func(a, b Site) int {
 		if c := cmp.Compare(b.Count, a.Count); c != 0 {

@@ -37,8 +37,8 @@ func describeAll(sites []Site) []string {
 	return d
 }
 
-// TestSitesFromRealDumps groups the dumps of a program that leaks one goroutine in each way, written
-// by the goroutine leak profile of two toolchains.
+// TestSitesFromRealDumps groups the dumps of a program that leaks one goroutine in each way,
+// written by the goroutine leak profile of two toolchains.
 func TestSitesFromRealDumps(t *testing.T) {
 	const src = "/tmp/lwexp/main.go"
 	tests := []struct {
@@ -112,8 +112,8 @@ func TestSitesFromRealDumps(t *testing.T) {
 	}
 }
 
-// goroutine returns a goroutine's block of a dump: blocked in state in fn at file.go:line, created by
-// creator at file.go:line+1 (no creator: the main goroutine).
+// goroutine returns a goroutine's block of a dump: blocked in state in fn at file.go:line, created
+// by creator at file.go:line+1 (no creator: the main goroutine).
 func goroutine(id int, state, fn string, line int, creator string) string {
 	b := fmt.Sprintf("goroutine %d [%s]:\n%s()\n\t/src/file.go:%d +0x1e\n", id, state, fn, line)
 	if creator != "" {
@@ -126,8 +126,9 @@ func dump(blocks ...string) []stacks.Goroutine {
 	return stacks.Parse(strings.Join(blocks, "\n"))
 }
 
-// TestSuspicion checks the fallback's heuristic with a clock the test sets: a goroutine is suspected
-// once it has been seen blocked at one place, on a channel or a sync primitive, for the threshold.
+// TestSuspicion checks the fallback's heuristic with a clock the test sets: a goroutine is
+// suspected once it has been seen blocked at one place, on a channel or a sync primitive, for the
+// threshold.
 func TestSuspicion(t *testing.T) {
 	const threshold = 10 * time.Minute
 	blocked := func(id int) string { return goroutine(id, "chan send", "main.f.func1", 10, "main.f") }

@@ -11,16 +11,16 @@ func Watch(done <-chan struct{}, interval time.Duration) (reports <-chan Report,
 	return std.Watch(done, interval)
 }
 
-// Watch starts one goroutine that checks the process at once and then every interval, and sends each
-// report on reports. Each report says how every site moved since the previous check of w (its
-// Previous count, or New). When done closes, the goroutine stops, closes reports, then terminated. A
-// nil done never closes: the goroutine then runs for the life of the process.
+// Watch starts one goroutine that checks the process at once and then every interval, and sends
+// each report on reports. Each report says how every site moved since the previous check of w (its
+// Previous count, or New). When done closes, the goroutine stops, closes reports, then terminated.
+// A nil done never closes: the goroutine then runs for the life of the process.
 //
-// The goroutine keeps the checks under w's CPU budget: when a check cost c, the next begins no sooner
-// than c divided by the budget after it, even if interval is shorter, and not before a check that
-// [Watcher.Handler] or [Watcher.Snapshot] ran allows. A report's Next says when its next check is due,
-// and Stretched says that the budget, not interval, set it. A check that fails sends a report that
-// has the error in its Error field and no sites.
+// The goroutine keeps the checks under w's CPU budget: when a check cost c, the next begins no
+// sooner than c divided by the budget after it, even if interval is shorter, and not before a check
+// that [Watcher.Handler] or [Watcher.Snapshot] ran allows. A report's Next says when its next check
+// is due, and Stretched says that the budget, not interval, set it. A check that fails sends a
+// report that has the error in its Error field and no sites.
 //
 // reports is unbuffered: the goroutine waits for each report to be received (or for done) before it
 // waits for the next check, so a slow reader slows the checks, and no report is dropped or stale.

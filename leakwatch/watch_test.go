@@ -135,6 +135,7 @@ func TestWatchEnds(t *testing.T) {
 		{
 			name: "done closed while waiting for the next check",
 			run: func(t *testing.T, done chan struct{}, reports <-chan Report) {
+				t.Helper()
 				receive(t, reports)
 				time.Sleep(time.Second)
 			},
@@ -143,6 +144,7 @@ func TestWatchEnds(t *testing.T) {
 		{
 			name: "done closed while a report waits to be read",
 			run: func(t *testing.T, done chan struct{}, reports <-chan Report) {
+				t.Helper()
 				synctest.Wait()
 			},
 			wantCalls: 1,
@@ -150,6 +152,7 @@ func TestWatchEnds(t *testing.T) {
 		{
 			name: "done closed after reports were read",
 			run: func(t *testing.T, done chan struct{}, reports <-chan Report) {
+				t.Helper()
 				receive(t, reports)
 				receive(t, reports)
 			},

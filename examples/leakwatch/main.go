@@ -16,8 +16,8 @@
 // Hit /leaky a few times, then read /debug/leaks: the leaky handler's go statement is there with
 // its count, growing with every request; /safe never appears. The leak is proven where the Go
 // runtime has the goroutine leak profile (Go 1.27, or Go 1.26 with
-// GOEXPERIMENT=goroutineleakprofile); elsewhere it is suspected after ten minutes. The service stops
-// on Ctrl-C.
+// GOEXPERIMENT=goroutineleakprofile); elsewhere it is suspected after ten minutes. The service
+// stops on Ctrl-C.
 package main
 
 import (
@@ -41,14 +41,15 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "the address to listen on")
 	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)
 	}
 	log.Printf("listening on http://%s: /leaky, /safe, /debug/leaks", ln.Addr())
-	if err := run(ctx, ln, leakwatch.New(), os.Stderr); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err = run(ctx, ln, leakwatch.New(), os.Stderr)
+	stop()
+	if err != nil {
 		log.Fatal(err)
 	}
 }

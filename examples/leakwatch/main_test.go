@@ -65,7 +65,7 @@ func hit(t *testing.T, srv *httptest.Server, path string, n int) {
 		resp, err := srv.Client().Get(srv.URL + path)
 		require.NoError(t, err)
 		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		require.NoError(t, resp.Body.Close())
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		require.Contains(t, string(body), "answers")
@@ -77,7 +77,7 @@ func report(t *testing.T, srv *httptest.Server) leakwatch.Report {
 	t.Helper()
 	resp, err := srv.Client().Get(srv.URL + "/debug/leaks?format=json")
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { require.NoError(t, resp.Body.Close()) }()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	var r leakwatch.Report
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
@@ -136,7 +136,7 @@ func TestLeakyEndpointAppears(t *testing.T) {
 
 	resp, err := srv.Client().Get(srv.URL + "/debug/leaks")
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { require.NoError(t, resp.Body.Close()) }()
 	text, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	assert.Contains(t, string(text), "7 (+")
@@ -158,8 +158,8 @@ func TestRunStops(t *testing.T) {
 	resp, err := http.Get("http://" + ln.Addr().String() + "/safe?q=stop")
 	require.NoError(t, err)
 	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
 	assert.Contains(t, string(body), `answers "stop"`)
 	http.DefaultClient.CloseIdleConnections()
 
