@@ -98,6 +98,19 @@ func ExampleThreshold() {
 	// 5m0s
 }
 
+// A service whose connection pool waits for requests for hours by design.
+func ExampleIgnore() {
+	w := leakwatch.New(leakwatch.Ignore("database/sql.(*DB).connectionOpener"))
+	r, err := w.Snapshot()
+	if err != nil {
+		log.Print(err)
+		return
+	}
+	fmt.Println("sites:", len(r.Sites))
+	// Output:
+	// sites: 0
+}
+
 func ExampleProfileAvailable() {
 	r, err := leakwatch.Snapshot()
 	if err != nil {

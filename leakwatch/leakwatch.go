@@ -87,6 +87,26 @@ func Threshold(d time.Duration) Option {
 	return func(w *Watcher) { w.threshold = d }
 }
 
+// Ignore leaves out of the suspicions every goroutine that has one of funcs in its stack or as its
+// creator: a fully qualified name such as "database/sql.(*DB).connectionOpener", for a goroutine
+// that waits at one place for long by design. A goroutine that the leak profile proves leaked is
+// still reported. Ignore panics if a name is empty.
+func Ignore(funcs ...string) Option {
+	for i, f := range funcs {
+		if f == "" {
+			panic(fmt.Sprintf("leakwatch: Ignore: funcs[%d] is empty", i))
+		}
+	}
+	return func(w *Watcher) {
+		if w.ignore == nil {
+			w.ignore = map[string]bool{}
+		}
+		for _, f := range funcs {
+			w.ignore[f] = true
+		}
+	}
+}
+
 // A Watcher checks the process for leaked goroutines and remembers what its previous checks found:
 // how long each goroutine has been blocked where it is, and the count of each site. Its methods may
 // be called from several goroutines at once; they run one check at a time. The package-level
@@ -94,6 +114,7 @@ func Threshold(d time.Duration) Option {
 type Watcher struct {
 	budget    float64
 	threshold time.Duration
+	ignore    map[string]bool // functions whose goroutines are never suspected
 
 	// Replaced by tests: the leak profile (nil where there is none), the clock of the fallback,
 	// and the check itself.
@@ -265,7 +286,7 @@ func (w *Watcher) group(gs []stacks.Goroutine, now time.Time) []Site {
 			waited = max(now.Sub(since), time.Duration(g.WaitMinutes)*time.Minute)
 		}
 		suspected := blockingStates[g.State] && waited >= w.threshold && g.CreatedBy.Func != "" &&
-			!plumbing(g.CreatedBy.Func)
+			!plumbing(g.CreatedBy.Func) && !w.ignored(g)
 		if !g.Leaked && !suspected {
 			continue
 		}
@@ -288,6 +309,22 @@ func (w *Watcher) group(gs []stacks.Goroutine, now time.Time) []Site {
 	sortSites(sites)
 	w.blocked, w.previous = blocked, previous
 	return sites
+}
+
+// ignored reports whether an option of w leaves g out of the suspicions.
+func (w *Watcher) ignored(g *stacks.Goroutine) bool {
+	if len(w.ignore) == 0 {
+		return false
+	}
+	if w.ignore[g.CreatedBy.Func] {
+		return true
+	}
+	for _, f := range g.Frames {
+		if w.ignore[f.Func] {
+			return true
+		}
+	}
+	return false
 }
 
 // placeOf identifies where g is blocked: every frame of its stack.

@@ -134,6 +134,7 @@ func TestSuspicion(t *testing.T) {
 	blocked := func(id int) string { return goroutine(id, "chan send", "main.f.func1", 10, "main.f") }
 	tests := []struct {
 		name   string
+		opts   []Option
 		checks []string        // the dump at each check
 		at     []time.Duration // the time of each check after t0
 		want   []string        // the sites of the last check
@@ -172,6 +173,32 @@ func TestSuspicion(t *testing.T) {
 			want:   []string{"2 suspected main.f | /src/file.go:11 | chan send at /src/file.go:10"},
 		},
 		{
+			name:   "its function ignored",
+			opts:   []Option{Ignore("main.g", "main.f.func1")},
+			checks: []string{blocked(7), blocked(7)},
+			at:     []time.Duration{0, threshold},
+		},
+		{
+			name:   "its creator ignored",
+			opts:   []Option{Ignore("main.f")},
+			checks: []string{blocked(7), blocked(7)},
+			at:     []time.Duration{0, threshold},
+		},
+		{
+			name:   "another function ignored",
+			opts:   []Option{Ignore("main.g")},
+			checks: []string{blocked(7), blocked(7)},
+			at:     []time.Duration{0, threshold},
+			want:   []string{"1 suspected main.f | /src/file.go:11 | chan send at /src/file.go:10"},
+		},
+		{
+			name:   "proven, with its function ignored",
+			opts:   []Option{Ignore("main.f.func1")},
+			checks: []string{goroutine(7, "chan send (leaked)", "main.f.func1", 10, "main.f")},
+			at:     []time.Duration{0},
+			want:   []string{"1 proven main.f | /src/file.go:11 | chan send at /src/file.go:10"},
+		},
+		{
 			name:   "waiting on the network",
 			checks: []string{goroutine(7, "IO wait, 30 minutes", "main.f.func1", 10, "main.f")},
 			at:     []time.Duration{0},
@@ -194,7 +221,7 @@ func TestSuspicion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := New(Threshold(threshold))
+			w := New(append([]Option{Threshold(threshold)}, tt.opts...)...)
 			var sites []Site
 			for i, d := range tt.checks {
 				sites = w.group(dump(d), t0.Add(tt.at[i]))

@@ -210,6 +210,7 @@ func TestMisusePanics(t *testing.T) {
 		{"Budget of zero", func() { Budget(0) }, "leakwatch: Budget: fraction must be in (0, 1], got 0"},
 		{"Budget over one CPU", func() { Budget(1.5) }, "leakwatch: Budget: fraction must be in (0, 1], got 1.5"},
 		{"Threshold of zero", func() { Threshold(0) }, "leakwatch: Threshold: d must be positive, got 0s"},
+		{"Ignore with an empty name", func() { Ignore("main.f", "") }, "leakwatch: Ignore: funcs[1] is empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

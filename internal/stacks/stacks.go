@@ -256,10 +256,14 @@ func parseLabels(s string) map[string]string {
 		if s == "" {
 			return labels
 		}
+		before := s
 		var key, value string
 		key, s = labelToken(s)
 		s = strings.TrimPrefix(strings.TrimLeft(s, " "), ":")
 		value, s = labelToken(strings.TrimLeft(s, " "))
+		if s == before {
+			return labels // a "}" or ":" where a key should be: stop, rather than loop forever
+		}
 		labels[key] = value
 	}
 }
