@@ -13,9 +13,10 @@ import (
 // does not close in; its sender does. A nil in never delivers, so the goroutine runs until done
 // closes.
 //
-// out holds at most one value. Every receive from in and every send on out gives up when done closes.
+// out holds as many values as in can, and at least one: max(1, cap(in)). Every receive from in and
+// every send on out gives up when done closes.
 func OrDone[T any](done <-chan struct{}, in <-chan T) (out <-chan T, terminated <-chan struct{}) {
-	ch := make(chan T, 1)
+	ch := make(chan T, max(1, cap(in)))
 	term := make(chan struct{})
 	go func() {
 		defer close(term)
@@ -37,12 +38,12 @@ func OrDone[T any](done <-chan struct{}, in <-chan T) (out <-chan T, terminated 
 // after the n-th and does not drain in: whatever feeds in is released when done closes, or at once
 // when the pipeline runs under [Range].
 //
-// out holds at most one value. Take panics if n < 0.
+// out holds as many values as in can, and at least one: max(1, cap(in)). Take panics if n < 0.
 func Take[T any](done <-chan struct{}, in <-chan T, n int) (out <-chan T, terminated <-chan struct{}) {
 	if n < 0 {
 		panic(fmt.Sprintf("leaksafe: Take: n must be at least 0, got %d", n))
 	}
-	ch := make(chan T, 1)
+	ch := make(chan T, max(1, cap(in)))
 	term := make(chan struct{})
 	go func() {
 		defer close(term)
@@ -63,14 +64,15 @@ func Take[T any](done <-chan struct{}, in <-chan T, n int) (out <-chan T, termin
 // does not close in; its sender does. A nil in never delivers, so the goroutine runs until done
 // closes.
 //
-// out holds at most one value. Every receive and send gives up when done closes, and fn is not called
-// for a value received after done is seen closed. Map panics if fn is nil. fn must not panic: a panic
-// in fn is not recovered and crashes the program.
+// out holds as many values as in can, and at least one: max(1, cap(in)), so a buffer upstream
+// flows on. Every receive and send gives up when done closes, and fn is not called for a value
+// received after done is seen closed. Map panics if fn is nil. fn must not panic: a panic in fn is
+// not recovered and crashes the program.
 func Map[T, U any](done <-chan struct{}, in <-chan T, fn func(T) U) (out <-chan U, terminated <-chan struct{}) {
 	if fn == nil {
 		panic("leaksafe: Map: nil fn")
 	}
-	ch := make(chan U, 1)
+	ch := make(chan U, max(1, cap(in)))
 	term := make(chan struct{})
 	go func() {
 		defer close(term)
@@ -92,13 +94,14 @@ func Map[T, U any](done <-chan struct{}, in <-chan T, fn func(T) U) (out <-chan 
 // does not close in; its sender does. A nil in never delivers, so the goroutine runs until done
 // closes.
 //
-// out holds at most one value. Every receive and send gives up when done closes. Filter panics if
-// keep is nil. keep must not panic: a panic in keep is not recovered and crashes the program.
+// out holds as many values as in can, and at least one: max(1, cap(in)). Every receive and send
+// gives up when done closes. Filter panics if keep is nil. keep must not panic: a panic in keep is
+// not recovered and crashes the program.
 func Filter[T any](done <-chan struct{}, in <-chan T, keep func(T) bool) (out <-chan T, terminated <-chan struct{}) {
 	if keep == nil {
 		panic("leaksafe: Filter: nil keep")
 	}
-	ch := make(chan T, 1)
+	ch := make(chan T, max(1, cap(in)))
 	term := make(chan struct{})
 	go func() {
 		defer close(term)
@@ -119,7 +122,7 @@ func Filter[T any](done <-chan struct{}, in <-chan T, keep func(T) bool) (out <-
 // Tee starts one goroutine that sends every value of in on both out1 and out2.
 //
 // Tee sends each value to both outputs, in either order, before it reads the next one. out1 and out2
-// are unbuffered, so a branch that is not read stalls the other one until done closes: the owner must
+// are unbuffered, whatever in holds, so a branch that is not read stalls the other one until done closes: the owner must
 // read both, or close done.
 //
 // The goroutine ends when in closes or when done closes. It then closes out1 and out2, then
@@ -161,9 +164,14 @@ func Tee[T any](done <-chan struct{}, in <-chan T) (out1, out2 <-chan T, termina
 // terminated are closed at once. FanIn does not close its inputs. A nil input never delivers: its
 // goroutine runs until done closes.
 //
-// out holds at most one value. Every receive and send gives up when done closes.
+// out holds as many values as the largest of ins can, and at least one. Every receive and send gives
+// up when done closes.
 func FanIn[T any](done <-chan struct{}, ins ...<-chan T) (out <-chan T, terminated <-chan struct{}) {
-	ch := make(chan T, 1)
+	size := 1
+	for _, in := range ins {
+		size = max(size, cap(in))
+	}
+	ch := make(chan T, size)
 	term := make(chan struct{})
 	if len(ins) == 0 {
 		close(ch)
@@ -192,9 +200,10 @@ func FanIn[T any](done <-chan struct{}, ins ...<-chan T) (out <-chan T, terminat
 // their senders do. A nil inner channel never delivers, so the goroutine waits on it until done
 // closes.
 //
-// out holds at most one value. Every receive and send gives up when done closes.
+// out holds as many values as chans can, and at least one: max(1, cap(chans)), since the inner
+// channels are not known when out is made. Every receive and send gives up when done closes.
 func Bridge[T any](done <-chan struct{}, chans <-chan (<-chan T)) (out <-chan T, terminated <-chan struct{}) {
-	ch := make(chan T, 1)
+	ch := make(chan T, max(1, cap(chans)))
 	term := make(chan struct{})
 	go func() {
 		defer close(term)
@@ -228,9 +237,10 @@ func Bridge[T any](done <-chan struct{}, chans <-chan (<-chan T)) (out <-chan T,
 // still in out's buffer can be received after out is closed. Buffer does not close in; its sender
 // does. A nil in never delivers, so the goroutine runs until done closes.
 //
-// Every receive and send gives up when done closes. Buffer absorbs bursts; it does not make the
-// hand-off of each value cheaper, since every value still crosses in and out one at a time. To move
-// more values per second than one hand-off per value allows, send slices instead: [FromSeq] over
+// out holds size values, whatever in holds, and the stages after Buffer keep that capacity: one
+// Buffer near the source lets every stage after it hand over many values per wake-up instead of
+// one. Every receive and send gives up when done closes. Every value still crosses each channel one
+// at a time; to move more values per second than that allows, send slices instead: [FromSeq] over
 // slices.Chunk, then stages over the chunks.
 //
 // Buffer panics if size < 1.

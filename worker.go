@@ -69,9 +69,10 @@ func ParallelDoWork[T any](done <-chan struct{}, in <-chan T, workers int, fn fu
 // terminated: out closes once every result has been sent. ParallelMap does not close in; its sender
 // does. A nil in never delivers, so the workers run until done closes.
 //
-// out holds at most one value. Every receive and send gives up when done closes, and no worker starts
-// a call of fn once it has seen done closed; calls already running are not interrupted, and
-// terminated closes after they return. To stop early on an error, return a [Result] and close done
+// out holds workers values, or as many as in can if that is more: max(workers, cap(in)). Every
+// receive and send gives up when done closes, and no worker starts a call of fn once it has seen done
+// closed; calls already running are not interrupted, and terminated closes after they return. To stop
+// early on an error, return a [Result] and close done
 // (or break out of [Range]) when the consumer sees one.
 //
 // ParallelMap panics if workers < 1 or fn is nil. fn must be safe for concurrent use and must not
@@ -84,7 +85,7 @@ func ParallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn fu
 // parallelMap is [ParallelMap] after its arguments are checked; with one worker it is also
 // [ParallelMapOrdered], since a single worker keeps the order of in.
 func parallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn func(T) U) (out <-chan U, terminated <-chan struct{}) {
-	ch := make(chan U, 1)
+	ch := make(chan U, max(workers, cap(in)))
 	term := make(chan struct{})
 	goWorkers(workers, func(int) {
 		for {
@@ -103,11 +104,12 @@ func parallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn fu
 // ParallelMapOrdered starts workers goroutines that call fn for the values of in, up to workers at
 // once, and send the results on out in the order of in.
 //
-// The workers share a reorder window of 2×workers values: a worker takes a new value from in only
-// while fewer than 2×workers values are taken and not yet sent on out. So while one slow call holds
-// back the head of the stream, ParallelMapOrdered holds at most 2×workers-1 finished results, however
-// long in is, and the other workers wait rather than read ahead without bound. A worker that finishes
-// the value at the head of the window sends it, and every finished value after it, on out. With one
+// out holds c = max(workers, cap(in)) values, as [ParallelMap]'s does, and the workers share a
+// reorder window of 2×c values: a worker takes a new value from in only while fewer than 2×c values
+// are taken and not yet sent on out. So while one slow call holds back the head of the stream,
+// ParallelMapOrdered holds at most 2×c-1 finished results in the window and c in out, however long
+// in is, and the other workers wait rather than read ahead without bound. A worker that finishes the
+// value at the head of the window sends it, and every finished value after it, on out. With one
 // worker, which keeps the order by itself, there is no window: ParallelMapOrdered then runs as
 // [ParallelMap] does.
 //
@@ -115,9 +117,9 @@ func parallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn fu
 // terminated: out closes once every result has been sent. ParallelMapOrdered does not close in; its
 // sender does. A nil in never delivers, so the workers run until done closes.
 //
-// out holds at most one value. Every receive and send gives up when done closes, and no worker starts
-// a call of fn once it has seen done closed; calls already running are not interrupted, and
-// terminated closes after they return. Finished results that are not yet sent when done closes are
+// Every receive and send gives up when done closes, and no worker starts a call of fn once it has
+// seen done closed; calls already running are not interrupted, and terminated closes after they
+// return. Finished results that are not yet sent when done closes are
 // dropped.
 //
 // ParallelMapOrdered panics if workers < 1 or fn is nil. fn must be safe for concurrent use and must
@@ -127,15 +129,16 @@ func ParallelMapOrdered[T, U any](done <-chan struct{}, in <-chan T, workers int
 	if workers == 1 {
 		return parallelMap(done, in, 1, fn) // one worker keeps the order: no window needed
 	}
+	size := max(workers, cap(in)) // out's capacity; the window holds twice as many values
 	w := &reorderWindow[T, U]{
 		in:      in,
 		done:    done,
 		fn:      fn,
-		out:     make(chan U, 1),
+		out:     make(chan U, size),
 		inWake:  make(chan struct{}, 1),
 		space:   make(chan struct{}, 1),
-		results: make([]U, 2*workers),
-		ready:   make([]bool, 2*workers),
+		results: make([]U, 2*size),
+		ready:   make([]bool, 2*size),
 	}
 	term := make(chan struct{})
 	goWorkers(workers, func(int) {
