@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"iter"
 	"reflect"
+	"slices"
 )
 
 // OrDone starts one goroutine that forwards every value of in to out, so that a consumer can range
@@ -321,25 +322,39 @@ func All(signals ...<-chan struct{}) <-chan struct{} {
 	if len(signals) == 1 {
 		return signals[0]
 	}
-	pending := make([]<-chan struct{}, 0, len(signals))
+	var few [allFew]<-chan struct{} // the signals still open, when there are few: no allocation
+	pending := few[:0]
 	for _, s := range signals {
 		if s == nil || isOpen(s) {
 			pending = append(pending, s)
 		}
 	}
 	allDone := make(chan struct{})
-	if len(pending) == 0 {
+	switch n := len(pending); {
+	case n == 0:
 		close(allDone)
-		return allDone
+	case n <= allFew:
+		few := few // pending is few[:n]: the goroutine gets a copy of the array, in its closure
+		go func() {
+			defer close(allDone)
+			for i := range n {
+				<-few[i]
+			}
+		}()
+	default:
+		many := slices.Clone(pending)
+		go func() {
+			defer close(allDone)
+			for _, s := range many {
+				<-s
+			}
+		}()
 	}
-	go func() {
-		defer close(allDone)
-		for _, s := range pending {
-			<-s
-		}
-	}()
 	return allDone
 }
+
+// allFew is how many open signals [All] copies into its goroutine without allocating a slice.
+const allFew = 8
 
 // Values returns an iterator over the values received from in, for use in a for range loop. It starts
 // no goroutine.

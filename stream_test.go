@@ -1,6 +1,7 @@
 package leaksafe_test
 
 import (
+	"fmt"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -410,6 +411,24 @@ func TestAll(t *testing.T) {
 	t.Run("every signal already closed starts nothing", func(t *testing.T) {
 		assert.True(t, isClosed(leaksafe.All(closedChan[struct{}](), closedChan[struct{}]())))
 	})
+	for _, n := range []int{8, 9, 20} { // up to 8 open signals are copied without a slice
+		t.Run(fmt.Sprintf("closes when each of %d signals closes, in any order", n), func(t *testing.T) {
+			signals := make([]chan struct{}, n)
+			args := make([]<-chan struct{}, n)
+			for i := range signals {
+				signals[i] = make(chan struct{})
+				args[i] = signals[i]
+			}
+			args = append(args, closedChan[struct{}]()) // an already closed one is not waited for
+			all := leaksafe.All(args...)
+			for i := n - 1; i > 0; i-- {
+				close(signals[i])
+			}
+			assert.False(t, isClosed(all), "closed before the first signal closed")
+			close(signals[0])
+			waitClosed(t, all, "All")
+		})
+	}
 }
 
 func TestValues(t *testing.T) {
