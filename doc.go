@@ -23,8 +23,10 @@
 // waits in a select with done, so a goroutine that is told to stop never stays blocked. A closed
 // input ends a stage at once; a stage never spins on it.
 //
-// Output channels are unbuffered or hold at most one value, as each function's doc says; [Buffer]
-// adds a larger buffer where the caller asks for one.
+// Capacity flows downstream: a stage's output holds as many values as its input can, and at least
+// one (a parallel stage at least one per worker), as each function's doc says. So by default a
+// producer runs one value ahead, and one [Buffer] near the source lets every stage after it hand
+// over many values per wake-up. [Tee] and [Throttle] are unbuffered, [Batch] holds one batch.
 //
 // # Cancellation with done or a context
 //
