@@ -99,7 +99,8 @@ func TestWithDone(t *testing.T) {
 
 	t.Run("nil parent is Background", func(t *testing.T) {
 		done := make(chan struct{})
-		ctx := leaksafe.WithDone(nil, done) //nolint:staticcheck // a nil parent is documented
+		var parent context.Context // nil: documented to mean Background
+		ctx := leaksafe.WithDone(parent, done)
 		_, ok := ctx.Deadline()
 		assert.False(t, ok)
 		close(done)

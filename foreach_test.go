@@ -18,7 +18,7 @@ import (
 
 // forEach runs leaksafe.ForEach in a goroutine of its own and fails t if it does not return within
 // the deadline. It returns ForEach's error, or the value it panicked with.
-func forEach[T any](t *testing.T, done <-chan struct{}, in <-chan T, workers int, fn func(<-chan struct{}, T) error) (err error, panicked any) {
+func forEach[T any](t *testing.T, done <-chan struct{}, in <-chan T, workers int, fn func(<-chan struct{}, T) error) (panicked any, err error) {
 	t.Helper()
 	type outcome struct {
 		err      error
@@ -35,7 +35,7 @@ func forEach[T any](t *testing.T, done <-chan struct{}, in <-chan T, workers int
 	}()
 	select {
 	case o := <-res:
-		return o.err, o.panicked
+		return o.panicked, o.err
 	case <-time.After(deadline):
 		t.Fatalf("ForEach did not return within %v", deadline)
 	}
@@ -58,7 +58,7 @@ func TestForEachTermination(t *testing.T) {
 			run: func(t *testing.T, fn func(<-chan struct{}, int) error) error {
 				prod := make(chan struct{})
 				defer close(prod)
-				err, _ := forEach(t, nil, feed(prod, 100), 4, fn)
+				_, err := forEach(t, nil, feed(prod, 100), 4, fn)
 				return err
 			},
 			wantCalls: func(calls []int) bool { slices.Sort(calls); return slices.Equal(calls, count(100)) },
@@ -68,7 +68,7 @@ func TestForEachTermination(t *testing.T) {
 			run: func(t *testing.T, fn func(<-chan struct{}, int) error) error {
 				prod := make(chan struct{})
 				defer close(prod)
-				err, _ := forEach(t, closedChan[struct{}](), feed(prod, 100), 4, fn)
+				_, err := forEach(t, closedChan[struct{}](), feed(prod, 100), 4, fn)
 				return err
 			},
 			wantErr:   leaksafe.ErrStopped,
@@ -93,7 +93,7 @@ func TestForEachTermination(t *testing.T) {
 						}
 					}
 				}()
-				err, _ := forEach(t, done, in, 3, fn)
+				_, err := forEach(t, done, in, 3, fn)
 				return err
 			},
 			wantErr: leaksafe.ErrStopped,
@@ -105,7 +105,7 @@ func TestForEachTermination(t *testing.T) {
 			run: func(t *testing.T, fn func(<-chan struct{}, int) error) error {
 				prod := make(chan struct{})
 				defer close(prod)
-				err, _ := forEach(t, nil, feed(prod, -1), 3, fn)
+				_, err := forEach(t, nil, feed(prod, -1), 3, fn)
 				return err
 			},
 			fn: func(done <-chan struct{}, v int) error {
@@ -122,7 +122,7 @@ func TestForEachTermination(t *testing.T) {
 			run: func(t *testing.T, fn func(<-chan struct{}, int) error) error {
 				done := make(chan struct{})
 				time.AfterFunc(10*time.Millisecond, func() { close(done) })
-				err, _ := forEach(t, done, nil, 2, fn)
+				_, err := forEach(t, done, nil, 2, fn)
 				return err
 			},
 			wantErr:   leaksafe.ErrStopped,
@@ -131,7 +131,7 @@ func TestForEachTermination(t *testing.T) {
 		{
 			name: "closed input",
 			run: func(t *testing.T, fn func(<-chan struct{}, int) error) error {
-				err, _ := forEach(t, nil, closedChan[int](), 2, fn)
+				_, err := forEach(t, nil, closedChan[int](), 2, fn)
 				return err
 			},
 			wantCalls: func(calls []int) bool { return len(calls) == 0 },
@@ -171,7 +171,7 @@ func TestForEachStopsRunningCalls(t *testing.T) {
 	defer close(prod)
 	var running, stopped atomic.Int64
 	started := make(chan struct{}, 3)
-	err, _ := forEach(t, nil, feed(prod, -1), 4, func(done <-chan struct{}, v int) error {
+	_, err := forEach(t, nil, feed(prod, -1), 4, func(done <-chan struct{}, v int) error {
 		if v == 3 {
 			for range 3 { // fail once the three other workers are inside fn
 				<-started
@@ -228,7 +228,7 @@ func TestForEachPanics(t *testing.T) {
 		prod := make(chan struct{})
 		defer close(prod)
 		var running atomic.Int64
-		err, panicked := forEach(t, nil, feed(prod, -1), 3, func(done <-chan struct{}, v int) error {
+		panicked, err := forEach(t, nil, feed(prod, -1), 3, func(done <-chan struct{}, v int) error {
 			if v == 2 { // 0 and 1 are running: each holds a worker until its done closes
 				panic("kaboom")
 			}
@@ -247,7 +247,7 @@ func TestForEachPanics(t *testing.T) {
 	t.Run("a panic wins over an earlier error", func(t *testing.T) {
 		errBoom := errors.New("boom")
 		entered, release := make(chan struct{}), make(chan struct{})
-		_, panicked := forEach(t, nil, sliceChan([]int{0, 1}), 2, func(done <-chan struct{}, v int) error {
+		panicked, _ := forEach(t, nil, sliceChan([]int{0, 1}), 2, func(done <-chan struct{}, v int) error {
 			if v == 0 {
 				<-entered // both values are taken: each worker is inside fn
 				defer close(release)
@@ -262,7 +262,7 @@ func TestForEachPanics(t *testing.T) {
 		assert.ErrorIs(t, pe, errBoom)
 	})
 	t.Run("runtime.Goexit in fn", func(t *testing.T) {
-		err, panicked := forEach(t, nil, sliceChan([]int{1}), 1, func(<-chan struct{}, int) error {
+		panicked, err := forEach(t, nil, sliceChan([]int{1}), 1, func(<-chan struct{}, int) error {
 			runtime.Goexit()
 			return nil
 		})

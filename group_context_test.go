@@ -129,7 +129,8 @@ func TestNewGroupContext(t *testing.T) {
 		require.NoError(t, g.Wait())
 	})
 	t.Run("nil ctx is Background", func(t *testing.T) {
-		g, ctx := leaksafe.NewGroupContext(nil) //nolint:staticcheck // a nil ctx is documented
+		var parent context.Context // nil: documented to mean Background
+		g, ctx := leaksafe.NewGroupContext(parent)
 		require.NotNil(t, ctx)
 		require.NoError(t, g.Wait())
 		assert.ErrorIs(t, ctx.Err(), context.Canceled)

@@ -141,7 +141,7 @@ func TestForEachCancelsTheRequestInFlight(t *testing.T) {
 	srv := newHangServer(t)
 	client := srv.Client()
 	urls := sliceChan([]string{srv.URL + "/hang", srv.URL + "/page/a", srv.URL + "/fail", srv.URL + "/page/b"})
-	err, _ := forEach(t, nil, urls, 2, func(done <-chan struct{}, u string) error {
+	_, err := forEach(t, nil, urls, 2, func(done <-chan struct{}, u string) error {
 		if u == srv.URL+"/fail" {
 			<-srv.entered // fail only once the hanging request is in flight
 		}
@@ -163,7 +163,7 @@ func TestForEachOuterDoneCancelsTheRequestInFlight(t *testing.T) {
 		<-srv.entered
 		cancel()
 	}()
-	err, _ := forEach(t, ctx.Done(), sliceChan([]string{srv.URL + "/hang"}), 1, func(done <-chan struct{}, u string) error {
+	_, err := forEach(t, ctx.Done(), sliceChan([]string{srv.URL + "/hang"}), 1, func(done <-chan struct{}, u string) error {
 		_, err := get(leaksafe.WithDone(ctx, done), client, u)
 		return err
 	})
