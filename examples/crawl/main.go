@@ -99,7 +99,8 @@ type crawler struct {
 // crawl fetches urls, at most c.workers at once, prints each result in the order of urls and returns
 // the exit status. It returns once every request it started has ended.
 func (c *crawler) crawl(ctx context.Context, urls []string) int {
-	// interrupted closes when ctx is done, once the time is noted: the loop's outer done.
+	// interrupted is the outer done of the loop below. It closes when ctx is done, once
+	// interruptedAt is set, so that the moment the stop began is known when the loop ends.
 	interrupted := make(chan struct{})
 	var interruptedAt time.Time
 	unwatch := context.AfterFunc(ctx, func() {
@@ -120,6 +121,9 @@ func (c *crawler) crawl(ctx context.Context, urls []string) int {
 	var stopping time.Time // when the crawl was told to stop early
 	printed, failed := 0, 0
 	for p := range leaksafe.Range(interrupted, pages) {
+		if ctx.Err() != nil {
+			break // interrupted before Range saw it: p may be a request that ctx cancelled
+		}
 		fmt.Fprintln(c.stdout, p)
 		printed++
 		if p.failed() {
@@ -133,7 +137,7 @@ func (c *crawler) crawl(ctx context.Context, urls []string) int {
 	}
 	wasInterrupted := false
 	if stopping.IsZero() && printed < len(urls) {
-		<-interrupted // nothing else ends the loop early; and interruptedAt is set
+		<-interrupted // only ctx ends the loop early this way: interruptedAt is set, or is about to be
 		wasInterrupted, stopping = true, interruptedAt
 		fmt.Fprintln(c.stderr, "crawl: interrupted")
 	}
