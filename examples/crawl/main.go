@@ -4,12 +4,17 @@
 //
 //	go run ./examples/crawl [-workers N] [-max-errors N] [-timeout D] [url ...]
 //
+// -workers requests are in flight at once (default 4), and each has -timeout to answer, body
+// included (default 10s). A fetch that fails (no answer, a timeout, a status of 400 or more) is
+// printed as a result like the others, and the exit status is then 1. The crawl stops after
+// -max-errors failed fetches (default 3; 0: never), or on Ctrl-C (exit status 130), and prints how
+// long stopping took and the number of goroutines before and after, to show that nothing is left
+// running.
+//
 // With no URL it serves a demo site on 127.0.0.1 and crawls that, so it runs offline: fast pages, slow
 // pages, pages that fail with status 500 and one page that answers only when its request is
-// cancelled. A fetch that fails (no answer, a timeout, a status of 400 or more) is printed as a
-// result like the others, and the exit status is then 1. The crawl stops after -max-errors failed
-// fetches, or on Ctrl-C (exit status 130), and prints how long stopping took and the number of
-// goroutines before and after, to show that nothing is left running.
+// cancelled. With the default flags the third failure arrives while that page is in flight, and the
+// demo site reports the requests that stopping cancelled.
 package main
 
 import (
@@ -129,7 +134,7 @@ func (c *crawler) crawl(ctx context.Context, urls []string) int {
 		if p.failed() {
 			failed++
 		}
-		if failed > 0 && failed == c.maxErrors {
+		if failed > 0 && failed == c.maxErrors && printed < len(urls) {
 			fmt.Fprintf(c.stderr, "crawl: stopping after %d failed fetches (-max-errors %d)\n", failed, c.maxErrors)
 			stopping = time.Now()
 			break // cancels the requests in flight, and waits for the workers to return
