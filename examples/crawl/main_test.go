@@ -216,6 +216,17 @@ func TestRunPrintsEveryResultInInputOrder(t *testing.T) {
 	})
 }
 
+func TestRunDoesNotStopWhenTheLastURLReachesMaxErrors(t *testing.T) {
+	leaktest.Check(t)
+	s := newSite(t)
+	urls := s.urls("/fail", "/ok/a", "/fail")
+	code, out, errOut := runCrawl(t, context.Background(), append([]string{"-max-errors", "2"}, urls...)...)
+	assert.Equal(t, 1, code)
+	assert.Equal(t, urls, urlsOf(parseLines(t, out)))
+	assert.Contains(t, errOut, "3 of 3 URLs fetched, 2 failed")
+	assert.NotContains(t, errOut, "stopping", "nothing was left to stop")
+}
+
 func TestRunStopsTheRequestsInFlight(t *testing.T) {
 	leaktest.Check(t)
 	// In each case the /hang request is in flight when the crawl stops, and would keep run from
