@@ -2,9 +2,10 @@ package leaksafe
 
 import "sync"
 
-// ForEach calls fn for the values received from in, up to workers calls at once, in no fixed order,
-// and blocks until every call it started has returned. It is the blocking, error-aware form of
-// [ParallelDoWork]: the owner is the caller, and nothing ForEach starts outlives the call.
+// ForEach starts workers goroutines that call fn for the values received from in, each value by
+// exactly one of them, in no fixed order, and blocks until every one has returned. It is the
+// blocking, error-aware form of [ParallelDoWork]: the caller is the owner, and nothing ForEach starts
+// outlives the call.
 //
 // Each call of fn receives a done channel of its own, which closes when the work is to stop: at the
 // first call of fn that returns a non-nil error or panics, or when the outer done closes. Pass it on
