@@ -67,13 +67,27 @@ func items(n int) []int {
 	return s
 }
 
-// flowSource is the start of a leaksafe flow row: Buffer(64) after Generate over the items, which
-// holds 64 of them itself, or after FromSeq, which holds one (impl=leaksafe-FromSeq), so that the
-// Buffer waits for it one value at a time.
-func flowSource(done <-chan struct{}, fromSeq bool, n int, vals []int) (<-chan int, <-chan struct{}) {
+// A flowSource is how a leaksafe flow row starts.
+type flowSource int
+
+const (
+	// generateBuffer is Buffer(64) after Generate over the items, which holds 64 of them itself.
+	generateBuffer flowSource = iota
+	// fromSeqBuffer is Buffer(64) after FromSeq, which holds one value, so that the Buffer waits
+	// for it one value at a time (impl=leaksafe-FromSeq).
+	fromSeqBuffer
+	// generateOnly is Generate with no Buffer: the shape of impl=plain-buffered64, whose source
+	// sends on a 64-value channel of its own (impl=leaksafe-Generate).
+	generateOnly
+)
+
+func (f flowSource) start(done <-chan struct{}, n int, vals []int) (<-chan int, <-chan struct{}) {
+	if f == generateOnly {
+		return leaksafe.Generate(done, vals...)
+	}
 	var src <-chan int
 	var t1 <-chan struct{}
-	if fromSeq {
+	if f == fromSeqBuffer {
 		src, t1 = leaksafe.FromSeq(done, counter(n))
 	} else {
 		src, t1 = leaksafe.Generate(done, vals...)
@@ -82,8 +96,19 @@ func flowSource(done <-chan struct{}, fromSeq bool, n int, vals []int) (<-chan i
 	return buf, leaksafe.All(t1, t2)
 }
 
+// flowSources names the leaksafe flow rows.
+var flowSources = []struct {
+	impl string
+	src  flowSource
+}{
+	{"leaksafe", generateBuffer},
+	{"leaksafe-FromSeq", fromSeqBuffer},
+	{"leaksafe-Generate", generateOnly},
+}
+
 // BenchmarkFlow moves b.N items through source → Buffer(64) → Map → Filter → consumer. The plain
-// rows have no Buffer stage: their source sends on its own channel, unbuffered or of 64 values.
+// rows have no Buffer stage: their source sends on its own channel, unbuffered or of 64 values;
+// impl=leaksafe-Generate has that shape too.
 func BenchmarkFlow(b *testing.B) {
 	b.Run("impl=plain", func(b *testing.B) {
 		m := startMeter(b)
@@ -95,17 +120,13 @@ func BenchmarkFlow(b *testing.B) {
 		consume(plainFilter(plainBufferedMap(bufferedSource(b.N), inc), keepAll, batchSize))
 		m.stop(b.N)
 	})
-	for _, fromSeq := range []bool{false, true} {
-		impl := "leaksafe"
-		if fromSeq {
-			impl = "leaksafe-FromSeq"
-		}
-		b.Run("impl="+impl, func(b *testing.B) {
+	for _, f := range flowSources {
+		b.Run("impl="+f.impl, func(b *testing.B) {
 			done := make(chan struct{})
 			defer close(done)
 			vals := items(b.N)
 			m := startMeter(b)
-			buf, t1 := flowSource(done, fromSeq, b.N, vals)
+			buf, t1 := f.src.start(done, b.N, vals)
 			mapped, t2 := leaksafe.Map(done, buf, inc)
 			out, t3 := leaksafe.Filter(done, mapped, keepAll)
 			consume(out)
@@ -134,13 +155,14 @@ func BenchmarkFlowParallelMap(b *testing.B) {
 		m.stop(b.N)
 	})
 	impls := []struct {
-		name    string
-		fromSeq bool
-		start   func(done <-chan struct{}, in <-chan int, workers int, fn func(int) int) (<-chan int, <-chan struct{})
+		name  string
+		src   flowSource
+		start func(done <-chan struct{}, in <-chan int, workers int, fn func(int) int) (<-chan int, <-chan struct{})
 	}{
-		{"leaksafe", false, leaksafe.ParallelMap[int, int]},
-		{"leaksafe-ordered", false, leaksafe.ParallelMapOrdered[int, int]},
-		{"leaksafe-FromSeq", true, leaksafe.ParallelMap[int, int]},
+		{"leaksafe", generateBuffer, leaksafe.ParallelMap[int, int]},
+		{"leaksafe-ordered", generateBuffer, leaksafe.ParallelMapOrdered[int, int]},
+		{"leaksafe-FromSeq", fromSeqBuffer, leaksafe.ParallelMap[int, int]},
+		{"leaksafe-Generate", generateOnly, leaksafe.ParallelMap[int, int]},
 	}
 	for _, impl := range impls {
 		b.Run("impl="+impl.name, func(b *testing.B) {
@@ -148,7 +170,7 @@ func BenchmarkFlowParallelMap(b *testing.B) {
 			defer close(done)
 			vals := items(b.N)
 			m := startMeter(b)
-			buf, t1 := flowSource(done, impl.fromSeq, b.N, vals)
+			buf, t1 := impl.src.start(done, b.N, vals)
 			out, t2 := impl.start(done, buf, workers, noop.fn)
 			consume(out)
 			<-leaksafe.All(t1, t2)
