@@ -57,13 +57,14 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/leaksafe/leaksafe/internal/stacks"
 )
 
 // Option changes what a check ignores. Options apply to both oracles.
@@ -73,7 +74,7 @@ type Option interface {
 
 type config struct {
 	goleak []goleak.Option
-	ignore []func(g *goroutine) bool
+	ignore []func(g *stacks.Goroutine) bool
 }
 
 type optionFunc func(*config)
@@ -89,7 +90,7 @@ func newConfig(opts []Option) *config {
 }
 
 // ignored reports whether an option tells the check to skip g.
-func (c *config) ignored(g *goroutine) bool {
+func (c *config) ignored(g *stacks.Goroutine) bool {
 	for _, f := range c.ignore {
 		if f(g) {
 			return true
@@ -103,7 +104,7 @@ func (c *config) ignored(g *goroutine) bool {
 func IgnoreTopFunction(f string) Option {
 	return optionFunc(func(c *config) {
 		c.goleak = append(c.goleak, goleak.IgnoreTopFunction(f))
-		c.ignore = append(c.ignore, func(g *goroutine) bool { return g.top() == f })
+		c.ignore = append(c.ignore, func(g *stacks.Goroutine) bool { return g.Top().Func == f })
 	})
 }
 
@@ -111,7 +112,7 @@ func IgnoreTopFunction(f string) Option {
 func IgnoreAnyFunction(f string) Option {
 	return optionFunc(func(c *config) {
 		c.goleak = append(c.goleak, goleak.IgnoreAnyFunction(f))
-		c.ignore = append(c.ignore, func(g *goroutine) bool { return g.has(f) })
+		c.ignore = append(c.ignore, func(g *stacks.Goroutine) bool { return has(g, f) })
 	})
 }
 
@@ -120,18 +121,31 @@ func IgnoreAnyFunction(f string) Option {
 // test; [Check] already ignores the goroutines that exist when it is called.
 func IgnoreCurrent() Option {
 	ids := map[int]bool{}
-	for _, g := range parseGoroutines(allStacks()) {
-		ids[g.id] = true
+	for _, g := range stacks.Parse(stacks.Dump()) {
+		ids[g.ID] = true
 	}
 	gl := goleak.IgnoreCurrent()
 	return optionFunc(func(c *config) {
 		c.goleak = append(c.goleak, gl)
-		c.ignore = append(c.ignore, func(g *goroutine) bool { return ids[g.id] })
+		c.ignore = append(c.ignore, func(g *stacks.Goroutine) bool { return ids[g.ID] })
 	})
 }
 
-// leakProfile is the runtime's goroutine leak profile, or nil where this Go has none.
-var leakProfile = pprof.Lookup("goroutineleak")
+// The runtime's goroutine leak profile, or nil where this Go has none, and its goroutine profile.
+var (
+	leakProfile      = stacks.LeakProfile()
+	goroutineProfile = pprof.Lookup("goroutine")
+)
+
+// has reports whether fn is in g's stack or created g.
+func has(g *stacks.Goroutine, fn string) bool {
+	for _, f := range g.Frames {
+		if f.Func == fn {
+			return true
+		}
+	}
+	return g.CreatedBy.Func == fn
+}
 
 // ProfileAvailable reports whether the Go runtime that runs the test has the goroutine leak profile:
 // Go 1.27 and later, or Go 1.26 built with GOEXPERIMENT=goroutineleakprofile. Without it, leaktest
@@ -186,19 +200,20 @@ func VerifyTestMain(m *testing.M, opts ...Option) {
 // second at most) when goroutines are still running.
 func Find(opts ...Option) error {
 	c := newConfig(opts)
-	var report []string
-	if ProfileAvailable() {
-		if leaked := c.keep(leakedGoroutines()); len(leaked) > 0 {
-			report = append(report, formatLeaked(leaked))
+	coll := collect(true)
+	var fs findings
+	for i := range coll.all {
+		if g := &coll.all[i]; g.Leaked && !isTestMachinery(g) && !c.ignored(g) {
+			fs.add(g, byProfile)
 		}
 	}
 	if err := goleak.Find(c.goleak...); err != nil {
-		report = append(report, formatGoleak(err))
+		fs.addGoleak(err, coll)
 	}
-	if len(report) == 0 {
-		return nil
+	if r := fs.report(); r != "" {
+		return errors.New(r)
 	}
-	return errors.New(strings.Join(report, "\n\n"))
+	return nil
 }
 
 // Check fails the test tb if, once tb and its cleanups have finished, a goroutine started during
@@ -221,24 +236,53 @@ func Check(tb testing.TB, opts ...Option) {
 	tb.Helper()
 	c := newConfig(opts)
 	snapshot := goleak.IgnoreCurrent()
+	before := map[int]bool{}
+	for _, g := range stacks.Parse(stacks.Dump()) {
+		before[g.ID] = true
+	}
 	label := labelTest()
 	tb.Cleanup(func() {
 		tb.Helper()
-		var report []string
-		if err := goleak.Find(append(c.goleak, snapshot)...); err != nil {
-			report = append(report, formatGoleak(err))
-		}
-		if ProfileAvailable() {
-			if leaked := c.keep(labelledLeaks(label)); len(leaked) > 0 {
-				report = append([]string{formatLeaked(leaked)}, report...)
-			}
-		} else {
+		if !ProfileAvailable() {
 			noteOnce.Do(func() { tb.Log(unavailable("goleak alone checks each test")) })
 		}
-		if len(report) > 0 {
-			tb.Errorf("%s", strings.Join(report, "\n\n"))
+		coll := collect(true)
+		var fs findings
+		for _, g := range coll.ofCheck(label, c) {
+			if g.Leaked {
+				fs.add(g, byProfile)
+			}
+		}
+		var started []*stacks.Goroutine // the goroutines that did not exist when Check was called
+		for i := range coll.all {
+			if g := &coll.all[i]; !before[g.ID] && !isTestMachinery(g) && !isRuntime(g) && !c.ignored(g) {
+				started = append(started, g)
+				if g.Leaked {
+					fs.add(g, byProfile) // started by the test, under labels it replaced
+				}
+			}
+		}
+		if len(fs.list) == 0 {
+			if err := goleak.Find(append(c.goleak, snapshot)...); err != nil {
+				fs.addGoleak(err, coll)
+			}
+		} else {
+			// A proven leak fails the test already: list what else runs without goleak's retries.
+			for _, g := range started {
+				if !g.Leaked {
+					fs.add(g, bySnapshot)
+				}
+			}
+		}
+		if r := fs.report(); r != "" {
+			tb.Errorf("%s", r)
 		}
 	})
+}
+
+// isRuntime reports whether the runtime started g for itself, such as a garbage collection worker.
+func isRuntime(g *stacks.Goroutine) bool {
+	return g.CreatedBy.InRuntime()
 }
 
 // CheckParallel fails the test tb if, once tb and its cleanups have finished, a goroutine that tb
@@ -266,35 +310,45 @@ func CheckParallel(tb testing.TB, opts ...Option) {
 	label := labelTest()
 	tb.Cleanup(func() {
 		tb.Helper()
-		var report []string
-		leakedIDs := map[int]bool{}
-		if ProfileAvailable() {
-			if leaked := c.keep(labelledLeaks(label)); len(leaked) > 0 {
-				for _, g := range leaked {
-					leakedIDs[g.id] = true
-				}
-				report = append(report, formatLeaked(leaked))
-			}
-		} else {
+		if !ProfileAvailable() {
 			noteOnce.Do(func() { tb.Log(unavailable("CheckParallel reports only goroutines still running")) })
 		}
-		var running []*goroutine
-		for _, g := range c.keep(labelledRunning(label, c)) {
-			if !leakedIDs[g.id] {
-				running = append(running, g)
+		var fs findings
+		gs := collect(true).ofCheck(label, c)
+		for i := 0; i < retries && len(gs) > 0 && !anyLeaked(gs); i++ {
+			// Still running, none proven leaked: they may be on their way out.
+			time.Sleep(min(time.Microsecond<<i, maxPause))
+			gs = collect(false).ofCheck(label, c)
+		}
+		if len(gs) > 0 && !anyLeaked(gs) && ProfileAvailable() {
+			gs = collect(true).ofCheck(label, c) // one more chance for the profile to prove them
+		}
+		proven := anyLeaked(gs)
+		for _, g := range gs {
+			switch {
+			case g.Leaked:
+				fs.add(g, byProfile)
+			case proven:
+				fs.add(g, bySnapshot)
+			default:
+				fs.add(g, byRetries)
 			}
 		}
-		if len(running) > 0 {
-			report = append(report, formatRunning(running))
-		}
-		if len(report) > 0 {
-			tb.Errorf("%s", strings.Join(report, "\n\n"))
+		if r := fs.report(); r != "" {
+			tb.Errorf("%s", r)
 		}
 	})
 }
 
-// labelKey is the profiler label that marks the goroutines started by a checked test.
-const labelKey = "leaktest.check"
+// anyLeaked reports whether the leak profile proved a goroutine of gs leaked.
+func anyLeaked(gs []*stacks.Goroutine) bool {
+	for _, g := range gs {
+		if g.Leaked {
+			return true
+		}
+	}
+	return false
+}
 
 var checks atomic.Int64
 
@@ -306,86 +360,8 @@ func labelTest() string {
 	return label
 }
 
-// keep returns the goroutines of gs that no option ignores.
-func (c *config) keep(gs []*goroutine) []*goroutine {
-	var kept []*goroutine
-	for _, g := range gs {
-		if !c.ignored(g) {
-			kept = append(kept, g)
-		}
-	}
-	return kept
-}
-
-// leakedGoroutines runs the runtime's leak detection and returns every goroutine it proves leaked.
-//
-// The detection runs inside WriteTo, in a garbage collection of its own: the profile's Count only
-// tells what the last detection found. A collection runs first, so that an object kept for one more
-// cycle by a finalizer no longer keeps a channel reachable.
-func leakedGoroutines() []*goroutine {
-	runtime.GC()
-	var b strings.Builder
-	_ = leakProfile.WriteTo(&b, 2) // debug=2: every goroutine, the leaked ones marked "(leaked)"
-	var leaked []*goroutine
-	for _, g := range parseGoroutines(b.String()) {
-		if g.leaked {
-			leaked = append(leaked, g)
-		}
-	}
-	return leaked
-}
-
-// labelledLeaks returns the goroutines that the leak profile proves leaked and that carry label.
-func labelledLeaks(label string) []*goroutine {
-	// debug=1 gives the labels of each leaked stack but not who created it; debug=2 gives each
-	// goroutine with its creator but, before Go 1.27's tracebacklabels default, not its labels. A
-	// goroutine that has leaked stays leaked, so the second detection sees every goroutine of the
-	// first, and the two are matched by stack.
-	runtime.GC()
-	var b strings.Builder
-	_ = leakProfile.WriteTo(&b, 1)
-	records := parseRecords(b.String())
-	return match(records, leakedGoroutines(), label)
-}
-
-// Retries of labelledRunning, and the longest pause between two tries: the same bounds as goleak's.
+// Retries of CheckParallel, and the longest pause between two tries: the same bounds as goleak's.
 const (
 	retries  = 20
 	maxPause = 100 * time.Millisecond
 )
-
-// labelledRunning returns the goroutines other than the caller's that carry label, that no option of
-// c ignores, and that still exist after retries.
-func labelledRunning(label string, c *config) []*goroutine {
-	goroutines := pprof.Lookup("goroutine")
-	for i := 0; ; i++ {
-		var b strings.Builder
-		_ = goroutines.WriteTo(&b, 1)
-		var records []record
-		for _, r := range parseRecords(b.String()) {
-			if !r.isCaller() && !c.ignored(&goroutine{id: -1, funcs: r.funcs}) {
-				records = append(records, r)
-			}
-		}
-		if !hasLabel(records, label) {
-			return nil
-		}
-		if i == retries {
-			gs := parseGoroutines(allStacks())[1:] // the first one is the caller's
-			return match(records, gs, label)
-		}
-		time.Sleep(min(time.Microsecond<<i, maxPause))
-	}
-}
-
-// allStacks returns the stacks of every goroutine as runtime.Stack formats them, the caller's first.
-func allStacks() string {
-	buf := make([]byte, 1<<16)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			return string(buf[:n])
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-}
