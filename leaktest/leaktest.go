@@ -34,19 +34,45 @@
 //     running.
 //   - [Find] returns the same verdict as VerifyTestMain as an error, outside of TestMain.
 //
+// # Reports
+//
+// A report lists each goroutine left behind once, with the oracles that saw it, grouped by the go
+// statement that created it (function and file:line): the first three of each site in full, the
+// others counted by where they block, and past twenty sites only a count per site, so that a test
+// that leaks thousands of goroutines still gets a readable report. A leak that the profile proves
+// fails the test at once: the other goroutines the test left running are listed as seen then,
+// without the retries.
+//
+// # Cost
+//
+// A check looks at every goroutine of the process: a collection, which with the profile is two
+// garbage collections (one of them stops the world) and a dump of every stack. Checks that run at
+// the same time share collections: a check that asks while one is running waits for the next one
+// and takes its result, so a hundred parallel tests cost about as much as a few. Find and
+// VerifyTestMain, and Check when the profile proves nothing, also run goleak, which waits while
+// goroutines are still running (about half a second at most).
+//
 // # Limits
 //
 // The profile proves leaks only for goroutines that have blocked on something unreachable: a
 // goroutine that spins, sleeps, has not yet reached the receive that will block it forever, or waits
 // on a channel held in a global is found by goleak's snapshot (in [Check] and [VerifyTestMain]) or
-// by the retries of [CheckParallel], not by the profile. A goroutine blocked on a sync.Mutex is not
-// reliably reported by the profile (in Go 1.26 and 1.27 it was reported under the race detector
-// only); goleak's snapshot still sees it. Attribution relies
-// on profiler labels, which a goroutine inherits from the goroutine that starts it: code that
-// replaces its labels (runtime/pprof.Do with a context that does not carry the test's labels, or
-// runtime/pprof.SetGoroutineLabels) starts goroutines that [Check] and [CheckParallel] cannot
-// attribute to the test; [VerifyTestMain] still sees them. [Check] and [CheckParallel] replace the
-// profiler labels of the test's goroutine.
+// by the retries of [CheckParallel], not by the profile. A goroutine blocked on a sync.Mutex or
+// sync.RWMutex is reported by the profile most of the time, with or without the race detector, but
+// not always; goleak's snapshot and the retries still see it.
+//
+// Attribution relies on profiler labels, which a goroutine inherits from the goroutine that starts
+// it. [Check] and [CheckParallel] replace the profiler labels of the test's goroutine. To read each
+// goroutine's labels in a dump, leaktest turns on GODEBUG=tracebacklabels=1 for the process
+// (through os.Setenv, before each collection) unless GODEBUG already sets tracebacklabels: Go 1.26
+// and 1.27 then print the labels of each goroutine, and a check picks exactly its own goroutines,
+// even when tests beside it leak through the same code. Go 1.25 cannot print them, and neither can a
+// process run with GODEBUG=tracebacklabels=0: there, a check matches the labels of the debug=1
+// profile to goroutines by stack, and when another test has goroutines with the same stack, it
+// reports those too. Code that replaces its labels (runtime/pprof.Do with a context that does not
+// carry the test's labels, or runtime/pprof.SetGoroutineLabels) starts goroutines that
+// [CheckParallel] cannot attribute to the test; [Check] still sees them through goleak's snapshot,
+// and [VerifyTestMain] sees them all.
 package leaktest
 
 import (
@@ -171,7 +197,7 @@ var noteOnce sync.Once
 //	}
 //
 // When the tests pass, VerifyTestMain reports every goroutine that the leak profile proves leaked and
-// every goroutine still running after goleak's retries (except the testing package's own), each with
+// every goroutine still running after goleak's retries (except the testing package's own), each once, with
 // its stack and the line that created it, and exits with status 1. It always ends the process with
 // os.Exit. Because it runs after every test has finished, it is correct with parallel tests.
 // Without the leak profile it checks with goleak alone, and says so when the tests run with -v or
@@ -194,7 +220,7 @@ func VerifyTestMain(m *testing.M, opts ...Option) {
 
 // Find reports, as an error, every goroutine of the process that the leak profile proves leaked and
 // every goroutine other than the caller's that goleak still finds running after its retries (the
-// testing package's own goroutines excepted). It returns nil when there are none.
+// testing package's own goroutines excepted), each once. It returns nil when there are none.
 //
 // Find is what [VerifyTestMain] runs after the tests. It waits while goleak retries (about half a
 // second at most) when goroutines are still running.
@@ -225,9 +251,11 @@ func Find(opts ...Option) error {
 //	}
 //
 // The check runs as a cleanup of tb, after the cleanups registered later (a cleanup that stops
-// goroutines runs before it). It reports every goroutine that did not exist when Check was called and
-// is still running after goleak's retries, and every goroutine started by tb (including its subtests)
-// that the leak profile proves leaked, each with its stack and the line that created it.
+// goroutines runs before it), in tb's goroutine, and starts no goroutine. It reports every goroutine
+// started by tb (including its subtests) that the leak profile proves leaked and every goroutine that
+// did not exist when Check was called and is still running after goleak's retries, each once, with
+// its stack and the line that created it. When the profile proves a leak, the goroutines still
+// running are reported as they are then, without the retries.
 //
 // goleak sees every goroutine of the process, so Check must not be used in a test that calls
 // t.Parallel, or in a test whose parent does: use [CheckParallel] there. Without the leak profile,
@@ -296,14 +324,15 @@ func isRuntime(g *stacks.Goroutine) bool {
 //	}
 //
 // CheckParallel gives the test's goroutine profiler labels of its own, which every goroutine it
-// starts inherits, directly or through other goroutines. After the test it reports the goroutines
-// carrying those labels that the leak profile proves leaked, and those still running after retries
-// (about half a second at most), each with its stack and, where it can be told, the line that created
-// it. Goroutines of other tests carry other labels and are never reported.
+// starts inherits, directly or through other goroutines. After the test, in a cleanup that runs in
+// tb's goroutine, it reports the goroutines carrying those labels that the leak profile proves leaked,
+// and those still running after retries (about half a second at most), each once, with its stack and
+// the line that created it. It tells them from the goroutines of tests running beside it by those
+// labels, exactly where the runtime prints them (see the package documentation's limits).
 //
-// It does not see goroutines started from code that replaced the labels (see the package
-// documentation's limits), so keep [VerifyTestMain] in TestMain as well. Without the leak profile,
-// CheckParallel reports only goroutines still running, and says so once in the test log.
+// It does not see goroutines started from code that replaced the labels, so keep [VerifyTestMain]
+// in TestMain as well. Without the leak profile, CheckParallel reports only goroutines still
+// running, and says so once in the test log.
 func CheckParallel(tb testing.TB, opts ...Option) {
 	tb.Helper()
 	c := newConfig(opts)

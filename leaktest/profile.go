@@ -216,23 +216,21 @@ func (fs *findings) add(g *stacks.Goroutine, oracle int) {
 // goleakIDs finds the goroutine ids in an error of goleak.Find.
 var goleakIDs = regexp.MustCompile(`(?m)Goroutine (\d+) in state `)
 
-// addGoleak records the goroutines that goleak's error lists, with their stacks from c (or from a
-// dump taken now if c did not see them).
+// addGoleak records the goroutines that goleak's error lists, with their stacks as they are now,
+// after goleak's retries, and notes those that c proved leaked.
 func (fs *findings) addGoleak(err error, c *collection) {
-	var now map[int]*stacks.Goroutine
+	now := map[int]*stacks.Goroutine{}
+	for _, g := range stacks.Parse(stacks.Dump()) {
+		now[g.ID] = &g
+	}
 	for _, m := range goleakIDs.FindAllStringSubmatch(err.Error(), -1) {
 		id, _ := strconv.Atoi(m[1])
-		g := c.byID[id]
+		g := now[id]
 		if g == nil {
-			if now == nil {
-				now = map[int]*stacks.Goroutine{}
-				for _, g := range stacks.Parse(stacks.Dump()) {
-					now[g.ID] = &g
-				}
-			}
-			if g = now[id]; g == nil {
-				g = &stacks.Goroutine{ID: id, Text: fmt.Sprintf("goroutine %d: exited right after goleak's retries", id)}
-			}
+			g = &stacks.Goroutine{ID: id, Text: fmt.Sprintf("goroutine %d: exited right after goleak's retries", id)}
+		}
+		if old := c.byID[id]; old != nil && old.Leaked {
+			fs.add(old, byProfile)
 		}
 		fs.add(g, byGoleak)
 	}
