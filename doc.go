@@ -34,6 +34,13 @@
 // end only when their input closes or their work completes, and a nil done with a nil input never
 // ends.
 //
+// Stopping the goroutines is not enough when the work inside them goes on, such as an HTTP request.
+// A function that the package may need to stop while it runs receives the done channel that says so
+// ([Group.Go], [ForEach], [First], [FirstOK]), and [WithDone] turns a done channel into a
+// [context.Context] for the work: inside a [Source], ctx := WithDone(ctx, done) makes a break out of
+// [Range] cancel the requests in flight. A blocking call that done cut short returns an error that
+// matches [ErrStopped].
+//
 // A done that is already closed is valid: the call starts its goroutines, they end at once, and its
 // outputs and terminated are closed.
 //
