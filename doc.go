@@ -21,8 +21,9 @@
 // Channels belong to their senders. A primitive never closes a channel it receives from, and it always
 // closes the channels it returns. Inside a primitive, every send and every receive that can block
 // waits in a select with done, so a goroutine that is told to stop never stays blocked, except the
-// joins, which wait for what they join: [All], [Or], [Group.Wait], and [Range], [Steward] and [First]
-// waiting for what they started. A closed input ends a stage at once; a stage never spins on it.
+// joins, which wait for what they join: [All], [Or], [Group.Wait], and [Range], [Steward], [First],
+// [FirstOK] and [ForEach] waiting for what they started. A closed input ends a stage at once; a
+// stage never spins on it.
 //
 // Output channels are unbuffered or hold at most one value, as each function's doc says; [Buffer]
 // adds a larger buffer where the caller asks for one.
