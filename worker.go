@@ -8,7 +8,7 @@ import (
 )
 
 // DoWork starts one goroutine that calls fn for every value received from in, one at a time, in
-// order. It is the leak-safe form of the doWork program that this package grew from.
+// order.
 //
 // The goroutine ends when in closes or when done closes, and then closes terminated. DoWork does not
 // close in; its sender does. A nil in never delivers, so the goroutine runs until done closes: with a
@@ -279,16 +279,22 @@ func checkWorkers(name string, workers int, nilFn bool) {
 
 // Result carries a value or the error that took its place through a stream, so that errors travel
 // as values and the consumer decides when to stop.
+//
+// A value that a stage drops when its done closes is dropped, never closed or released: a Result
+// whose Value owns a resource (an *http.Response, an open file) leaks that resource when the consumer
+// stops early. Do the resource's whole life inside fn, and send what it yields (bytes, a struct).
 type Result[T any] struct {
 	Value T
 	Err   error
 }
 
 // Try makes a [Result] from the two results of a call, so that a function returning (T, error) can
-// feed a stream directly:
+// feed a stream directly. The call should own no resource past its return (see [Result]): read and
+// close a response body inside the function, and make requests with a context that the stage's done
+// cancels ([WithDone]):
 //
-//	leaksafe.ParallelMap(done, urls, 8, func(u string) leaksafe.Result[*http.Response] {
-//		return leaksafe.Try(client.Get(u))
+//	leaksafe.ParallelMap(done, urls, 8, func(u string) leaksafe.Result[[]byte] {
+//		return leaksafe.Try(fetch(ctx, u)) // fetch reads and closes the body
 //	})
 func Try[T any](v T, err error) Result[T] {
 	return Result[T]{Value: v, Err: err}
