@@ -20,8 +20,10 @@
 //
 // Channels belong to their senders. A primitive never closes a channel it receives from, and it always
 // closes the channels it returns. Inside a primitive, every send and every receive that can block
-// waits in a select with done, so a goroutine that is told to stop never stays blocked. A closed
-// input ends a stage at once; a stage never spins on it.
+// waits in a select with done, so a goroutine that is told to stop never stays blocked, except the
+// joins, which wait for what they join: [All], [Or], [Group.Wait], and [Range], [Steward], [First],
+// [FirstOK] and [ForEach] waiting for what they started. A closed input ends a stage at once; a
+// stage never spins on it.
 //
 // Capacity flows downstream: a stage's output holds as many values as its input can, and at least
 // one (a parallel stage at least one per worker), as each function's doc says. So by default a
@@ -65,9 +67,10 @@
 //
 // # Leak testing
 //
-// Every test and example of this package runs under go.uber.org/goleak, which fails a test binary
-// that ends with goroutines still running, and time-based behaviour is tested inside
-// [testing/synctest] bubbles. For each primitive the tests cover every way it can end: input drained
+// Every test and example of this package runs under the leaktest subpackage's VerifyTestMain, which
+// fails the test binary if a goroutine is still running at its end (go.uber.org/goleak) or if the
+// runtime's goroutine leak profile, where the toolchain has it, proves one leaked. Time-based
+// behaviour is tested inside [testing/synctest] bubbles. For each primitive the tests cover every way it can end: input drained
 // to the end, done closed before any value, done closed mid-stream, a consumer that stops reading and
 // closes done, a nil input and a closed input; each case ends by receiving from terminated under a
 // deadline. Fuzz targets build random pipelines and check that nothing is left running.

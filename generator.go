@@ -87,7 +87,7 @@ func RepeatFunc[T any](done <-chan struct{}, fn func() T) (out <-chan T, termina
 }
 
 // NewRandStream starts one goroutine that sends pseudo-random non-negative ints on out until done
-// closes. It is the leak-safe form of the newRandStream program that this package grew from.
+// closes.
 //
 // The goroutine ends only when done closes. It then closes out, then terminated. The owner must close
 // done, or consume it with [Range], which closes a done of its own. The numbers come from the

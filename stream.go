@@ -394,8 +394,11 @@ type Source[T any] func(done <-chan struct{}) (out <-chan T, terminated <-chan s
 // panics, whatever it started with the done channel is stopped too.
 //
 // done is the outer done: when it closes, Range stops the pipeline and ends the loop the next time the
-// loop waits for a value. A nil done never closes. Range panics if src is nil. src must return a
-// terminated that closes once its goroutines have stopped, or the loop never completes.
+// loop waits for a value. A nil done never closes.
+//
+// Range panics if src is nil. src must return a terminated that closes once its goroutines have
+// stopped, or the loop never completes; when src returns a nil terminated, which could not be waited
+// for, the loop panics before it yields a value, after closing the done channel it gave src.
 func Range[T any](done <-chan struct{}, src Source[T]) iter.Seq[T] {
 	if src == nil {
 		panic("leaksafe: Range: nil src")
@@ -411,6 +414,9 @@ func Range[T any](done <-chan struct{}, src Source[T]) iter.Seq[T] {
 			}
 		}()
 		out, terminated = src(stop)
+		if terminated == nil {
+			panic("leaksafe: Range: src returned a nil terminated")
+		}
 		for {
 			v, ok := recv(done, out)
 			if !ok || !yield(v) {

@@ -8,7 +8,7 @@ import (
 )
 
 // DoWork starts one goroutine that calls fn for every value received from in, one at a time, in
-// order. It is the leak-safe form of the doWork program that this package grew from.
+// order.
 //
 // The goroutine ends when in closes or when done closes, and then closes terminated. DoWork does not
 // close in; its sender does. A nil in never delivers, so the goroutine runs until done closes: with a
