@@ -20,11 +20,15 @@
 //
 // Channels belong to their senders. A primitive never closes a channel it receives from, and it always
 // closes the channels it returns. Inside a primitive, every send and every receive that can block
-// waits in a select with done, so a goroutine that is told to stop never stays blocked. A closed
-// input ends a stage at once; a stage never spins on it.
+// waits in a select with done, so a goroutine that is told to stop never stays blocked, except the
+// joins, which wait for what they join: [All], [Or], [Group.Wait], and [Range], [Steward], [First],
+// [FirstOK] and [ForEach] waiting for what they started. A closed input ends a stage at once; a
+// stage never spins on it.
 //
-// Output channels are unbuffered or hold at most one value, as each function's doc says; [Buffer]
-// adds a larger buffer where the caller asks for one.
+// Capacity flows downstream: a stage's output holds as many values as its input can, and at least
+// one (a parallel stage at least one per worker), as each function's doc says. So by default a
+// producer runs one value ahead, and one [Buffer] near the source lets every stage after it hand
+// over many values per wake-up. [Tee] and [Throttle] are unbuffered, [Batch] holds one batch.
 //
 // # Cancellation with done or a context
 //
@@ -32,6 +36,13 @@
 // unchanged, as in Map(ctx.Done(), in, f). A nil done means "never told to stop": such goroutines
 // end only when their input closes or their work completes, and a nil done with a nil input never
 // ends.
+//
+// Stopping the goroutines is not enough when the work inside them goes on, such as an HTTP request.
+// A function that the package may need to stop while it runs receives the done channel that says so
+// ([Group.Go], [ForEach], [First], [FirstOK]), and [WithDone] turns a done channel into a
+// [context.Context] for the work: inside a [Source], ctx := WithDone(ctx, done) makes a break out of
+// [Range] cancel the requests in flight. A blocking call that done cut short returns an error that
+// matches [ErrStopped].
 //
 // A done that is already closed is valid: the call starts its goroutines, they end at once, and its
 // outputs and terminated are closed.
@@ -56,9 +67,10 @@
 //
 // # Leak testing
 //
-// Every test and example of this package runs under go.uber.org/goleak, which fails a test binary
-// that ends with goroutines still running, and time-based behaviour is tested inside
-// [testing/synctest] bubbles. For each primitive the tests cover every way it can end: input drained
+// Every test and example of this package runs under the leaktest subpackage's VerifyTestMain, which
+// fails the test binary if a goroutine is still running at its end (go.uber.org/goleak) or if the
+// runtime's goroutine leak profile, where the toolchain has it, proves one leaked. Time-based
+// behaviour is tested inside [testing/synctest] bubbles. For each primitive the tests cover every way it can end: input drained
 // to the end, done closed before any value, done closed mid-stream, a consumer that stops reading and
 // closes done, a nil input and a closed input; each case ends by receiving from terminated under a
 // deadline. Fuzz targets build random pipelines and check that nothing is left running.

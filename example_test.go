@@ -10,8 +10,9 @@ import (
 	"github.com/leaksafe/leaksafe"
 )
 
-// The two programs this package grew from, written with leaksafe. doWork runs on a nil input until it
-// is cancelled; newRandStream is read three times, then stopped and waited for instead of slept on.
+// The two seed programs, doWork and newRandStream, written with leaksafe. doWork runs on a nil input
+// until it is cancelled; newRandStream is read three times, then stopped and waited for instead of
+// slept on.
 func Example() {
 	// doWork: a worker with nothing to read runs until its owner closes done.
 	done := make(chan struct{})

@@ -176,6 +176,26 @@ func ExampleGroup_Wait() {
 	// Output: recovered: bad index
 }
 
+// A function that calls runtime.Goexit, as t.FailNow does, neither returns nor panics: Wait does not
+// hang on it, and returns ErrGoexit.
+func ExampleGroup_Wait_goexit() {
+	g := leaksafe.NewGroup(nil)
+	g.Go(func(done <-chan struct{}) error {
+		<-done // stopped by the Goexit below, as by an error
+		return nil
+	})
+	g.Go(func(<-chan struct{}) error {
+		runtime.Goexit()
+		return nil
+	})
+	err := g.Wait()
+	fmt.Println(errors.Is(err, leaksafe.ErrGoexit))
+	fmt.Println(err)
+	// Output:
+	// true
+	// leaksafe: Group: a function called runtime.Goexit
+}
+
 func ExamplePanicError() {
 	errCorrupt := errors.New("corrupt block")
 	g := leaksafe.NewGroup(nil)
@@ -187,16 +207,6 @@ func ExamplePanicError() {
 	}()
 	_ = g.Wait()
 	// Output: true true true
-}
-
-func ExampleErrGoexit() {
-	g := leaksafe.NewGroup(nil)
-	g.Go(func(<-chan struct{}) error {
-		runtime.Goexit() // as t.FailNow does: the function neither returns nor panics
-		return nil
-	})
-	fmt.Println(errors.Is(g.Wait(), leaksafe.ErrGoexit)) // Wait does not hang
-	// Output: true
 }
 
 func ExamplePanicError_Error() {

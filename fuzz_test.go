@@ -573,7 +573,7 @@ func fuzzConsumeRange(t *testing.T, p *fuzzProgram, mode, stop int) {
 }
 
 // FuzzParallelMap checks ParallelMap and ParallelMapOrdered with random worker counts, delays,
-// input sizes, consumer stops and cancellation points: every input is delivered exactly once when
+// buffered and one-value inputs, input sizes, consumer stops and cancellation points: every input is delivered exactly once when
 // nothing cancels, in input order for the ordered form; the number of calls of fn running ahead of
 // the consumer stays within the documented bound; and after done closes, at most one call per
 // worker starts.
@@ -609,16 +609,24 @@ func FuzzParallelMap(f *testing.F) {
 			}
 			return v * 3
 		}
-		in, t1 := leaksafe.Generate(done, count(n)...)
+		// The input is Generate's buffered output, or FromSeq's one value.
+		var in <-chan int
+		var t1 <-chan struct{}
+		if p.intn(2) == 0 {
+			in, t1 = leaksafe.Generate(done, count(n)...)
+		} else {
+			in, t1 = leaksafe.FromSeq(done, slices.Values(count(n)))
+		}
 		var out <-chan int
 		var t2 <-chan struct{}
-		// ahead bounds how many calls of fn may have started beyond the values received: the
-		// ordered form's window of 2×workers values and out's one value; one value per worker and
-		// out's one for the other.
-		ahead := int64(workers + 1)
+		// ahead bounds how many calls of fn may have started beyond the values received. out holds
+		// size values; the ordered form's window holds 2×size more, the unordered form one value
+		// per worker.
+		size := max(workers, cap(in))
+		ahead := int64(workers + size)
 		if ordered {
 			out, t2 = leaksafe.ParallelMapOrdered(done, in, workers, fn)
-			ahead = int64(2*workers + 1)
+			ahead = int64(2*size + size)
 		} else {
 			out, t2 = leaksafe.ParallelMap(done, in, workers, fn)
 		}

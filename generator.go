@@ -10,10 +10,12 @@ import (
 // The goroutine ends when every value has been sent or when done closes, whichever comes first. It
 // closes out, then terminated. The owner either receives every value or closes done.
 //
-// out holds at most one value. Sends wait for the consumer and give up when done closes; once done
-// is seen closed, no further value is sent. Generate with no values closes out at once.
+// out holds up to 64 values (as many as there are values, at least one): the values already exist, so
+// Generate hands them over many per wake-up of the consumer, and the stages after it keep that
+// capacity. Sends wait for room and give up when done closes; once done is seen closed, no further
+// value is sent. Generate with no values closes out at once.
 func Generate[T any](done <-chan struct{}, values ...T) (out <-chan T, terminated <-chan struct{}) {
-	ch := make(chan T, 1)
+	ch := make(chan T, max(1, min(len(values), generateBuffer)))
 	term := make(chan struct{})
 	go func() {
 		defer close(term)
@@ -26,6 +28,9 @@ func Generate[T any](done <-chan struct{}, values ...T) (out <-chan T, terminate
 	}()
 	return ch, term
 }
+
+// generateBuffer is the most values that [Generate]'s output holds.
+const generateBuffer = 64
 
 // Repeat starts one goroutine that sends values on out in order, over and over, until done closes.
 //
@@ -82,7 +87,7 @@ func RepeatFunc[T any](done <-chan struct{}, fn func() T) (out <-chan T, termina
 }
 
 // NewRandStream starts one goroutine that sends pseudo-random non-negative ints on out until done
-// closes. It is the leak-safe form of the newRandStream program that this package grew from.
+// closes.
 //
 // The goroutine ends only when done closes. It then closes out, then terminated. The owner must close
 // done, or consume it with [Range], which closes a done of its own. The numbers come from the

@@ -1,6 +1,7 @@
 package leaksafe
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -21,6 +22,21 @@ import (
 // and what returns the first error; and when the parent done is not nil, the group runs a goroutine
 // that watches it until Wait returns.
 //
+// Group differs from golang.org/x/sync/errgroup in three ways, each so that a group cannot start work
+// it will not wait for or leave work running that nobody asked for:
+//
+//   - The first error stops new work: once Done is closed, Go starts nothing and returns at once (and
+//     [Group.TryGo] reports false), where errgroup goes on starting functions after an error. A group
+//     is for work that is worth nothing once one part has failed.
+//   - Every function is handed the done channel, so stopping reaches it without a context; for
+//     work that needs one, [NewGroupContext] has errgroup.WithContext's shape, and [WithDone] turns
+//     the done channel into a context.
+//   - A panic is recovered and re-raised by Wait in the owner's goroutine, with the stack of the
+//     goroutine that panicked, instead of crashing the program from a goroutine nobody waits for.
+//
+// As with sync.WaitGroup.Add, a call of Go from outside the group's functions must happen before
+// Wait is called: Go from a function running in the group is always fine.
+//
 // The zero Group is a group with no parent, as NewGroup(nil) makes. A Group must not be copied after
 // first use.
 type Group struct {
@@ -33,9 +49,8 @@ type Group struct {
 	started atomic.Bool   // Go has been called
 	sem     chan struct{} // one token per running function when a limit is set; nil if none; set before the first Go
 
-	mu       sync.Mutex
-	err      error       // the first error
-	panicked *PanicError // the first panic
+	failure firstFailure
+	cancel  context.CancelFunc // cancels the context of NewGroupContext when the group stops; nil if none
 }
 
 // ErrGoexit is returned by [Group.Wait] when the first function started by [Group.Go] to fail did so
@@ -51,12 +66,19 @@ var ErrGoexit = errors.New("leaksafe: Group: a function called runtime.Goexit")
 // Wait even if it never calls [Group.Go].
 func NewGroup(parent <-chan struct{}) *Group {
 	g := &Group{done: make(chan struct{})}
+	g.watch(parent)
+	return g
+}
+
+// watch makes parent's closing stop the group: at once if it is already closed, else through a
+// goroutine that ends when the group is done. A nil parent never closes.
+func (g *Group) watch(parent <-chan struct{}) {
 	if parent == nil {
-		return g
+		return
 	}
 	if !isOpen(parent) {
 		g.Stop()
-		return g
+		return
 	}
 	g.watcher = make(chan struct{})
 	go func() {
@@ -67,7 +89,23 @@ func NewGroup(parent <-chan struct{}) *Group {
 		case <-g.done:
 		}
 	}()
-	return g
+}
+
+// NewGroupContext returns a group whose parent done is ctx.Done(), and a context derived from ctx that
+// is cancelled as soon as the group's done closes: on the first error or panic, [Group.Stop], ctx
+// being cancelled, or [Group.Wait] returning. It has the shape of errgroup.WithContext, for work
+// that takes a context: requests made with the returned context are cancelled when the group stops.
+//
+// It starts a goroutine only as [NewGroup] does, when ctx can be cancelled; Wait waits for it. A nil
+// ctx means [context.Background].
+func NewGroupContext(ctx context.Context) (*Group, context.Context) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	gctx, cancel := context.WithCancel(ctx)
+	g := &Group{done: make(chan struct{}), cancel: cancel}
+	g.watch(ctx.Done())
+	return g, gctx
 }
 
 // SetLimit limits the group to n functions running at once: [Group.Go] then waits for a running one
@@ -85,7 +123,8 @@ func (g *Group) SetLimit(n int) {
 }
 
 // Go starts fn in a new goroutine, passing it the group's done channel, unless the group is done: once
-// [Group.Done] is closed, Go returns without starting fn (and fn is never called).
+// [Group.Done] is closed, Go returns without starting fn (and fn is never called). [Group.TryGo]
+// reports whether it started fn.
 //
 // When a limit is set with [Group.SetLimit] and that many functions are running, Go blocks until one
 // returns or until the group is done, in which case it returns without starting fn.
@@ -100,21 +139,51 @@ func (g *Group) Go(fn func(done <-chan struct{}) error) {
 	if fn == nil {
 		panic("leaksafe: Group.Go: nil fn")
 	}
+	g.start(fn, true)
+}
+
+// TryGo starts fn in a new goroutine, as [Group.Go] does, only if that needs no wait: it reports
+// false, without starting fn, when the group is done or when a limit set with [Group.SetLimit] is
+// reached. It never blocks.
+//
+// TryGo panics if fn is nil.
+func (g *Group) TryGo(fn func(done <-chan struct{}) error) bool {
+	if fn == nil {
+		panic("leaksafe: Group.TryGo: nil fn")
+	}
+	return g.start(fn, false)
+}
+
+// start starts fn unless the group is done, first taking a slot of the limit, if any: waiting for
+// one until the group is done if wait is true, or giving up at once if not. It reports whether fn
+// was started.
+func (g *Group) start(fn func(done <-chan struct{}) error, wait bool) bool {
 	if !g.started.Load() {
 		g.started.Store(true)
 	}
 	done, sem := g.doneChan(), g.sem
-	if sem != nil && !send(done, sem, struct{}{}) {
-		return
+	if sem != nil {
+		if wait {
+			if !send(done, sem, struct{}{}) {
+				return false
+			}
+		} else {
+			select {
+			case sem <- struct{}{}:
+			default:
+				return false
+			}
+		}
 	}
 	if !isOpen(done) {
 		if sem != nil {
 			<-sem
 		}
-		return
+		return false
 	}
 	g.wg.Add(1)
 	go g.run(fn, done, sem)
+	return true
 }
 
 // run calls fn, records how it ended (an error, a panic, or runtime.Goexit), then frees fn's slot of
@@ -123,11 +192,8 @@ func (g *Group) run(fn func(done <-chan struct{}) error, done <-chan struct{}, s
 	returned := false
 	defer func() {
 		if !returned {
-			if r := recover(); r != nil {
-				g.fail(nil, &PanicError{Value: r, Stack: debug.Stack()})
-			} else {
-				g.fail(ErrGoexit, nil) // neither returned nor panicked: runtime.Goexit
-			}
+			g.failure.recordRecovered(recover())
+			g.Stop()
 		}
 		if sem != nil {
 			<-sem
@@ -135,22 +201,10 @@ func (g *Group) run(fn func(done <-chan struct{}) error, done <-chan struct{}, s
 		g.wg.Done()
 	}()
 	if err := fn(done); err != nil {
-		g.fail(err, nil)
+		g.failure.record(err)
+		g.Stop()
 	}
 	returned = true
-}
-
-// fail records the first error and the first panic, then stops the group.
-func (g *Group) fail(err error, p *PanicError) {
-	g.mu.Lock()
-	if p != nil && g.panicked == nil {
-		g.panicked = p
-	}
-	if err != nil && g.err == nil {
-		g.err = err
-	}
-	g.mu.Unlock()
-	g.Stop()
 }
 
 // Done returns the group's done channel. It is closed by [Group.Stop], by the parent done closing, by
@@ -169,11 +223,16 @@ func (g *Group) doneChan() chan struct{} {
 	return g.done
 }
 
-// Stop closes the group's done channel, telling every running function to return, and stops
-// [Group.Go] from starting more. It does not wait for the functions to return; [Group.Wait] does.
+// Stop closes the group's done channel, telling every running function to return, cancels the
+// context that [NewGroupContext] returned, if any, and stops [Group.Go] from starting more. It does not wait for the functions to return; [Group.Wait] does.
 // Stop may be called any number of times, from any goroutine.
 func (g *Group) Stop() {
-	g.stopOnce.Do(func() { close(g.doneChan()) })
+	g.stopOnce.Do(func() {
+		close(g.doneChan())
+		if g.cancel != nil {
+			g.cancel()
+		}
+	})
 }
 
 // Wait blocks until every function started by [Group.Go] has returned, then closes the group's done
@@ -189,12 +248,50 @@ func (g *Group) Wait() error {
 	if g.watcher != nil {
 		<-g.watcher
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.panicked != nil {
-		panic(g.panicked)
+	return g.failure.result()
+}
+
+// firstFailure records how the first of a set of goroutines failed: the first error, and the first
+// panic, which wins over any error.
+type firstFailure struct {
+	mu       sync.Mutex
+	err      error
+	panicErr *PanicError
+}
+
+// record keeps err if it is the first error.
+func (f *firstFailure) record(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err == nil {
+		f.err = err
 	}
-	return g.err
+}
+
+// recordRecovered records what recover returned in a deferred call of a function that did not
+// return normally: a panic, kept with the panicking goroutine's stack if it is the first, or, when r
+// is nil, [ErrGoexit], since a function that neither returned nor panicked called runtime.Goexit.
+func (f *firstFailure) recordRecovered(r any) {
+	if r == nil {
+		f.record(ErrGoexit)
+		return
+	}
+	p := &PanicError{Value: r, Stack: debug.Stack()}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.panicErr == nil {
+		f.panicErr = p
+	}
+}
+
+// result re-raises the first panic, or returns the first error.
+func (f *firstFailure) result() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.panicErr != nil {
+		panic(f.panicErr)
+	}
+	return f.err
 }
 
 // PanicError is the value with which [Group.Wait] re-raises a panic of a function started by

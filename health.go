@@ -15,9 +15,11 @@ import (
 //
 // The first pulse comes pulseInterval after the start. No pulse is sent while fn runs, so a call of fn
 // that hangs leaves heartbeat silent: that silence is what a [Steward] watches for. After a call of fn
-// that took longer than pulseInterval, one pulse is sent at once. heartbeat holds at most one pulse,
-// and a pulse is dropped when one is already waiting, so the goroutine never waits on an unread
-// heartbeat and reading heartbeat is optional. With in and fn fixed, DoWorkWithPulse is a [Ward].
+// that took longer than pulseInterval (any call during which a pulse fell due), one pulse is sent at
+// once, before the next value is taken from in, so a busy worker never looks silent to a Steward.
+// heartbeat holds at most one pulse, and a pulse is dropped when one is already waiting, so the
+// goroutine never waits on an unread heartbeat and reading heartbeat is optional. With in and fn
+// fixed, DoWorkWithPulse is a [Ward].
 //
 // fn is not called for a value received after done is seen closed, and no value is taken from in
 // once done is seen closed; a call of fn that is running when done closes is not interrupted, and
@@ -40,6 +42,13 @@ func DoWorkWithPulse[T any](done <-chan struct{}, in <-chan T, pulseInterval tim
 		ticker := time.NewTicker(pulseInterval)
 		defer ticker.Stop()
 		for isOpen(done) { // checked first, so a worker told to stop during fn takes no further value
+			// A tick that came while fn ran is pulsed before the next value is taken: when in is
+			// already ready, a select between the two would skip the pulse about half the time.
+			select {
+			case <-ticker.C:
+				pulse(beat)
+			default:
+			}
 			select {
 			case <-ticker.C:
 				pulse(beat)

@@ -167,6 +167,38 @@ func TestDoWorkWithPulse(t *testing.T) {
 			assert.Equal(t, atSeconds(1, 2, 5.5, 6, 7), pulses(t))
 		})
 	})
+	// in always holds the next value here, so only a pulse with priority over it keeps the promise.
+	// Ticks come at 1s, 2s, …; a pulse comes at the end of each call during which one came.
+	busy := []struct {
+		name       string
+		values     int
+		call       time.Duration
+		pulseAfter []int // the calls, from 1, at whose end a pulse comes
+	}{
+		{"calls slower than the interval pulse after each call", 9, 1700 * time.Millisecond,
+			[]int{1, 2, 3, 4, 5, 6, 7, 8, 9}},
+		{"calls faster than the interval pulse after the call a tick came in", 19, 350 * time.Millisecond,
+			[]int{3, 6, 9, 12, 15, 18}}, // ticks at 1s in [0.70s, 1.05s], 2s in [1.75s, 2.10s], …
+	}
+	for _, c := range busy {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				calls := 0
+				heartbeat, terminated := leaksafe.DoWorkWithPulse(nil, feed(nil, c.values), time.Second, func(int) {
+					calls++
+					time.Sleep(c.call)
+				})
+				pulses := pulseTimes(heartbeat)
+				<-terminated // on the fake clock: a worker that never ends fails as a deadlock
+				var want []time.Duration
+				for _, k := range c.pulseAfter {
+					want = append(want, time.Duration(k)*c.call)
+				}
+				assert.Equal(t, c.values, calls, "fn sees every value")
+				assert.Equal(t, want, pulses(t), "a tick that came during a call is pulsed as soon as it returns")
+			})
+		})
+	}
 	t.Run("an unread heartbeat never blocks the worker", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			var calls int

@@ -5,12 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
+	"github.com/leaksafe/leaksafe/leaktest"
 )
 
-// TestMain fails the test binary if any test or example leaves a goroutine running.
+// TestMain fails the test binary if any test or example leaves a goroutine running, or one that the
+// runtime's goroutine leak profile proves leaked, where the toolchain has it.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	leaktest.VerifyTestMain(m)
 }
 
 // deadline bounds every wait in a test, so that a bug fails the test instead of hanging it. It is

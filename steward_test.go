@@ -113,6 +113,34 @@ func TestSteward(t *testing.T) {
 			assert.Empty(t, restarts)
 		})
 	})
+	t.Run("a busy healthy DoWorkWithPulse is never restarted", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			var mu sync.Mutex
+			calls, starts := 0, 0
+			busy := func(done <-chan struct{}, pulseInterval time.Duration) (<-chan struct{}, <-chan struct{}) {
+				mu.Lock()
+				starts++
+				mu.Unlock()
+				// in always holds the next value, and each call takes 0.6×timeout, longer than the
+				// pulse interval: the pulse after each call is all that keeps the ward alive.
+				return leaksafe.DoWorkWithPulse(done, feed(done, -1), pulseInterval, func(int) {
+					mu.Lock()
+					calls++
+					mu.Unlock()
+					time.Sleep(timeout * 6 / 10)
+				})
+			}
+			var restarts []int
+			done := make(chan struct{})
+			_, terminated := leaksafe.Steward(timeout, busy, func(n int) { restarts = append(restarts, n) })(done, time.Hour)
+			time.Sleep(200 * timeout)
+			close(done)
+			<-terminated
+			assert.Empty(t, restarts, "a ward that pulses after every call is healthy")
+			assert.Equal(t, 1, starts, "the ward is started once")
+			assert.Equal(t, 334, calls, "calls start every 6s, the last at 1998s runs to its end")
+		})
+	})
 	t.Run("a ward that hangs is restarted after exactly timeout", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			r := newWardRecorder(func(n int) script {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"iter"
 	"reflect"
+	"slices"
 )
 
 // OrDone starts one goroutine that forwards every value of in to out, so that a consumer can range
@@ -13,9 +14,10 @@ import (
 // does not close in; its sender does. A nil in never delivers, so the goroutine runs until done
 // closes.
 //
-// out holds at most one value. Every receive from in and every send on out gives up when done closes.
+// out holds as many values as in can, and at least one: max(1, cap(in)). Every receive from in and
+// every send on out gives up when done closes.
 func OrDone[T any](done <-chan struct{}, in <-chan T) (out <-chan T, terminated <-chan struct{}) {
-	ch := make(chan T, 1)
+	ch := make(chan T, max(1, cap(in)))
 	term := make(chan struct{})
 	go func() {
 		defer close(term)
@@ -37,12 +39,12 @@ func OrDone[T any](done <-chan struct{}, in <-chan T) (out <-chan T, terminated 
 // after the n-th and does not drain in: whatever feeds in is released when done closes, or at once
 // when the pipeline runs under [Range].
 //
-// out holds at most one value. Take panics if n < 0.
+// out holds as many values as in can, and at least one: max(1, cap(in)). Take panics if n < 0.
 func Take[T any](done <-chan struct{}, in <-chan T, n int) (out <-chan T, terminated <-chan struct{}) {
 	if n < 0 {
 		panic(fmt.Sprintf("leaksafe: Take: n must be at least 0, got %d", n))
 	}
-	ch := make(chan T, 1)
+	ch := make(chan T, max(1, cap(in)))
 	term := make(chan struct{})
 	go func() {
 		defer close(term)
@@ -63,14 +65,15 @@ func Take[T any](done <-chan struct{}, in <-chan T, n int) (out <-chan T, termin
 // does not close in; its sender does. A nil in never delivers, so the goroutine runs until done
 // closes.
 //
-// out holds at most one value. Every receive and send gives up when done closes, and fn is not called
-// for a value received after done is seen closed. Map panics if fn is nil. fn must not panic: a panic
-// in fn is not recovered and crashes the program.
+// out holds as many values as in can, and at least one: max(1, cap(in)), so a buffer upstream
+// flows on. Every receive and send gives up when done closes, and fn is not called for a value
+// received after done is seen closed. Map panics if fn is nil. fn must not panic: a panic in fn is
+// not recovered and crashes the program.
 func Map[T, U any](done <-chan struct{}, in <-chan T, fn func(T) U) (out <-chan U, terminated <-chan struct{}) {
 	if fn == nil {
 		panic("leaksafe: Map: nil fn")
 	}
-	ch := make(chan U, 1)
+	ch := make(chan U, max(1, cap(in)))
 	term := make(chan struct{})
 	go func() {
 		defer close(term)
@@ -92,13 +95,14 @@ func Map[T, U any](done <-chan struct{}, in <-chan T, fn func(T) U) (out <-chan 
 // does not close in; its sender does. A nil in never delivers, so the goroutine runs until done
 // closes.
 //
-// out holds at most one value. Every receive and send gives up when done closes. Filter panics if
-// keep is nil. keep must not panic: a panic in keep is not recovered and crashes the program.
+// out holds as many values as in can, and at least one: max(1, cap(in)). Every receive and send
+// gives up when done closes. Filter panics if keep is nil. keep must not panic: a panic in keep is
+// not recovered and crashes the program.
 func Filter[T any](done <-chan struct{}, in <-chan T, keep func(T) bool) (out <-chan T, terminated <-chan struct{}) {
 	if keep == nil {
 		panic("leaksafe: Filter: nil keep")
 	}
-	ch := make(chan T, 1)
+	ch := make(chan T, max(1, cap(in)))
 	term := make(chan struct{})
 	go func() {
 		defer close(term)
@@ -119,7 +123,7 @@ func Filter[T any](done <-chan struct{}, in <-chan T, keep func(T) bool) (out <-
 // Tee starts one goroutine that sends every value of in on both out1 and out2.
 //
 // Tee sends each value to both outputs, in either order, before it reads the next one. out1 and out2
-// are unbuffered, so a branch that is not read stalls the other one until done closes: the owner must
+// are unbuffered, whatever in holds, so a branch that is not read stalls the other one until done closes: the owner must
 // read both, or close done.
 //
 // The goroutine ends when in closes or when done closes. It then closes out1 and out2, then
@@ -161,9 +165,14 @@ func Tee[T any](done <-chan struct{}, in <-chan T) (out1, out2 <-chan T, termina
 // terminated are closed at once. FanIn does not close its inputs. A nil input never delivers: its
 // goroutine runs until done closes.
 //
-// out holds at most one value. Every receive and send gives up when done closes.
+// out holds as many values as the largest of ins can, and at least one. Every receive and send gives
+// up when done closes.
 func FanIn[T any](done <-chan struct{}, ins ...<-chan T) (out <-chan T, terminated <-chan struct{}) {
-	ch := make(chan T, 1)
+	size := 1
+	for _, in := range ins {
+		size = max(size, cap(in))
+	}
+	ch := make(chan T, size)
 	term := make(chan struct{})
 	if len(ins) == 0 {
 		close(ch)
@@ -192,9 +201,10 @@ func FanIn[T any](done <-chan struct{}, ins ...<-chan T) (out <-chan T, terminat
 // their senders do. A nil inner channel never delivers, so the goroutine waits on it until done
 // closes.
 //
-// out holds at most one value. Every receive and send gives up when done closes.
+// out holds as many values as chans can, and at least one: max(1, cap(chans)), since the inner
+// channels are not known when out is made. Every receive and send gives up when done closes.
 func Bridge[T any](done <-chan struct{}, chans <-chan (<-chan T)) (out <-chan T, terminated <-chan struct{}) {
-	ch := make(chan T, 1)
+	ch := make(chan T, max(1, cap(chans)))
 	term := make(chan struct{})
 	go func() {
 		defer close(term)
@@ -228,9 +238,10 @@ func Bridge[T any](done <-chan struct{}, chans <-chan (<-chan T)) (out <-chan T,
 // still in out's buffer can be received after out is closed. Buffer does not close in; its sender
 // does. A nil in never delivers, so the goroutine runs until done closes.
 //
-// Every receive and send gives up when done closes. Buffer absorbs bursts; it does not make the
-// hand-off of each value cheaper, since every value still crosses in and out one at a time. To move
-// more values per second than one hand-off per value allows, send slices instead: [FromSeq] over
+// out holds size values, whatever in holds, and the stages after Buffer keep that capacity: one
+// Buffer near the source lets every stage after it hand over many values per wake-up instead of
+// one. Every receive and send gives up when done closes. Every value still crosses each channel one
+// at a time; to move more values per second than that allows, send slices instead: [FromSeq] over
 // slices.Chunk, then stages over the chunks.
 //
 // Buffer panics if size < 1.
@@ -311,25 +322,39 @@ func All(signals ...<-chan struct{}) <-chan struct{} {
 	if len(signals) == 1 {
 		return signals[0]
 	}
-	pending := make([]<-chan struct{}, 0, len(signals))
+	var few [allFew]<-chan struct{} // the signals still open, when there are few: no allocation
+	pending := few[:0]
 	for _, s := range signals {
 		if s == nil || isOpen(s) {
 			pending = append(pending, s)
 		}
 	}
 	allDone := make(chan struct{})
-	if len(pending) == 0 {
+	switch n := len(pending); {
+	case n == 0:
 		close(allDone)
-		return allDone
+	case n <= allFew:
+		few := few // pending is few[:n]: the goroutine gets a copy of the array, in its closure
+		go func() {
+			defer close(allDone)
+			for i := range n {
+				<-few[i]
+			}
+		}()
+	default:
+		many := slices.Clone(pending)
+		go func() {
+			defer close(allDone)
+			for _, s := range many {
+				<-s
+			}
+		}()
 	}
-	go func() {
-		defer close(allDone)
-		for _, s := range pending {
-			<-s
-		}
-	}()
 	return allDone
 }
+
+// allFew is how many open signals [All] copies into its goroutine without allocating a slice.
+const allFew = 8
 
 // Values returns an iterator over the values received from in, for use in a for range loop. It starts
 // no goroutine.
@@ -369,8 +394,11 @@ type Source[T any] func(done <-chan struct{}) (out <-chan T, terminated <-chan s
 // panics, whatever it started with the done channel is stopped too.
 //
 // done is the outer done: when it closes, Range stops the pipeline and ends the loop the next time the
-// loop waits for a value. A nil done never closes. Range panics if src is nil. src must return a
-// terminated that closes once its goroutines have stopped, or the loop never completes.
+// loop waits for a value. A nil done never closes.
+//
+// Range panics if src is nil. src must return a terminated that closes once its goroutines have
+// stopped, or the loop never completes; when src returns a nil terminated, which could not be waited
+// for, the loop panics before it yields a value, after closing the done channel it gave src.
 func Range[T any](done <-chan struct{}, src Source[T]) iter.Seq[T] {
 	if src == nil {
 		panic("leaksafe: Range: nil src")
@@ -386,6 +414,9 @@ func Range[T any](done <-chan struct{}, src Source[T]) iter.Seq[T] {
 			}
 		}()
 		out, terminated = src(stop)
+		if terminated == nil {
+			panic("leaksafe: Range: src returned a nil terminated")
+		}
 		for {
 			v, ok := recv(done, out)
 			if !ok || !yield(v) {

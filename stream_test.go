@@ -1,6 +1,7 @@
 package leaksafe_test
 
 import (
+	"fmt"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leaksafe/leaksafe"
+	"github.com/leaksafe/leaksafe/leaktest"
 )
 
 // stage is a one-input, one-output primitive under test, with the output it must give for a drained
@@ -410,6 +412,24 @@ func TestAll(t *testing.T) {
 	t.Run("every signal already closed starts nothing", func(t *testing.T) {
 		assert.True(t, isClosed(leaksafe.All(closedChan[struct{}](), closedChan[struct{}]())))
 	})
+	for _, n := range []int{8, 9, 20} { // up to 8 open signals are copied without a slice
+		t.Run(fmt.Sprintf("closes when each of %d signals closes, in any order", n), func(t *testing.T) {
+			signals := make([]chan struct{}, n)
+			args := make([]<-chan struct{}, n)
+			for i := range signals {
+				signals[i] = make(chan struct{})
+				args[i] = signals[i]
+			}
+			args = append(args, closedChan[struct{}]()) // an already closed one is not waited for
+			all := leaksafe.All(args...)
+			for i := n - 1; i > 0; i-- {
+				close(signals[i])
+			}
+			assert.False(t, isClosed(all), "closed before the first signal closed")
+			close(signals[0])
+			waitClosed(t, all, "All")
+		})
+	}
 }
 
 func TestValues(t *testing.T) {
@@ -576,6 +596,42 @@ func TestMisusePanics(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			assert.PanicsWithValue(t, c.want, c.call, "the panic must name the package and the function")
+		})
+	}
+}
+
+// TestRangeNilTerminated checks that a source that returns a nil terminated, which Range could not
+// wait for, makes the loop panic, and that what the source started is stopped first.
+func TestRangeNilTerminated(t *testing.T) {
+	leaktest.Check(t)
+	cases := []struct {
+		name    string
+		keepOut bool
+	}{
+		{"with its output", true},
+		{"with a nil output too", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// In a bubble, a loop that waits forever fails as a deadlock instead of hanging.
+			synctest.Test(t, func(t *testing.T) {
+				var started <-chan struct{}
+				src := func(done <-chan struct{}) (<-chan int, <-chan struct{}) {
+					var out <-chan int
+					out, started = leaksafe.NewRandStream(done)
+					if !c.keepOut {
+						out = nil
+					}
+					return out, nil
+				}
+				assert.PanicsWithValue(t, "leaksafe: Range: src returned a nil terminated", func() {
+					for range leaksafe.Range(nil, src) {
+						t.Error("no value expected from a source that cannot be waited for")
+						break
+					}
+				})
+				waitClosed(t, started, "the stage the source started")
+			})
 		})
 	}
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // DoWork starts one goroutine that calls fn for every value received from in, one at a time, in
-// order. It is the leak-safe form of the doWork program that this package grew from.
+// order.
 //
 // The goroutine ends when in closes or when done closes, and then closes terminated. DoWork does not
 // close in; its sender does. A nil in never delivers, so the goroutine runs until done closes: with a
@@ -69,9 +69,10 @@ func ParallelDoWork[T any](done <-chan struct{}, in <-chan T, workers int, fn fu
 // terminated: out closes once every result has been sent. ParallelMap does not close in; its sender
 // does. A nil in never delivers, so the workers run until done closes.
 //
-// out holds at most one value. Every receive and send gives up when done closes, and no worker starts
-// a call of fn once it has seen done closed; calls already running are not interrupted, and
-// terminated closes after they return. To stop early on an error, return a [Result] and close done
+// out holds workers values, or as many as in can if that is more: max(workers, cap(in)). Every
+// receive and send gives up when done closes, and no worker starts a call of fn once it has seen done
+// closed; calls already running are not interrupted, and terminated closes after they return. To stop
+// early on an error, return a [Result] and close done
 // (or break out of [Range]) when the consumer sees one.
 //
 // ParallelMap panics if workers < 1 or fn is nil. fn must be safe for concurrent use and must not
@@ -84,7 +85,7 @@ func ParallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn fu
 // parallelMap is [ParallelMap] after its arguments are checked; with one worker it is also
 // [ParallelMapOrdered], since a single worker keeps the order of in.
 func parallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn func(T) U) (out <-chan U, terminated <-chan struct{}) {
-	ch := make(chan U, 1)
+	ch := make(chan U, max(workers, cap(in)))
 	term := make(chan struct{})
 	goWorkers(workers, func(int) {
 		for {
@@ -103,11 +104,12 @@ func parallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn fu
 // ParallelMapOrdered starts workers goroutines that call fn for the values of in, up to workers at
 // once, and send the results on out in the order of in.
 //
-// The workers share a reorder window of 2×workers values: a worker takes a new value from in only
-// while fewer than 2×workers values are taken and not yet sent on out. So while one slow call holds
-// back the head of the stream, ParallelMapOrdered holds at most 2×workers-1 finished results, however
-// long in is, and the other workers wait rather than read ahead without bound. A worker that finishes
-// the value at the head of the window sends it, and every finished value after it, on out. With one
+// out holds c = max(workers, cap(in)) values, as [ParallelMap]'s does, and the workers share a
+// reorder window of 2×c values: a worker takes a new value from in only while fewer than 2×c values
+// are taken and not yet sent on out. So while one slow call holds back the head of the stream,
+// ParallelMapOrdered holds at most 2×c-1 finished results in the window and c in out, however long
+// in is, and the other workers wait rather than read ahead without bound. A worker that finishes the
+// value at the head of the window sends it, and every finished value after it, on out. With one
 // worker, which keeps the order by itself, there is no window: ParallelMapOrdered then runs as
 // [ParallelMap] does.
 //
@@ -115,9 +117,9 @@ func parallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn fu
 // terminated: out closes once every result has been sent. ParallelMapOrdered does not close in; its
 // sender does. A nil in never delivers, so the workers run until done closes.
 //
-// out holds at most one value. Every receive and send gives up when done closes, and no worker starts
-// a call of fn once it has seen done closed; calls already running are not interrupted, and
-// terminated closes after they return. Finished results that are not yet sent when done closes are
+// Every receive and send gives up when done closes, and no worker starts a call of fn once it has
+// seen done closed; calls already running are not interrupted, and terminated closes after they
+// return. Finished results that are not yet sent when done closes are
 // dropped.
 //
 // ParallelMapOrdered panics if workers < 1 or fn is nil. fn must be safe for concurrent use and must
@@ -127,15 +129,16 @@ func ParallelMapOrdered[T, U any](done <-chan struct{}, in <-chan T, workers int
 	if workers == 1 {
 		return parallelMap(done, in, 1, fn) // one worker keeps the order: no window needed
 	}
+	size := max(workers, cap(in)) // out's capacity; the window holds twice as many values
 	w := &reorderWindow[T, U]{
 		in:      in,
 		done:    done,
 		fn:      fn,
-		out:     make(chan U, 1),
+		out:     make(chan U, size),
 		inWake:  make(chan struct{}, 1),
 		space:   make(chan struct{}, 1),
-		results: make([]U, 2*workers),
-		ready:   make([]bool, 2*workers),
+		results: make([]U, 2*size),
+		ready:   make([]bool, 2*size),
 	}
 	term := make(chan struct{})
 	goWorkers(workers, func(int) {
@@ -279,16 +282,22 @@ func checkWorkers(name string, workers int, nilFn bool) {
 
 // Result carries a value or the error that took its place through a stream, so that errors travel
 // as values and the consumer decides when to stop.
+//
+// A value that a stage drops when its done closes is dropped, never closed or released: a Result
+// whose Value owns a resource (an *http.Response, an open file) leaks that resource when the consumer
+// stops early. Do the resource's whole life inside fn, and send what it yields (bytes, a struct).
 type Result[T any] struct {
 	Value T
 	Err   error
 }
 
 // Try makes a [Result] from the two results of a call, so that a function returning (T, error) can
-// feed a stream directly:
+// feed a stream directly. The call should own no resource past its return (see [Result]): read and
+// close a response body inside the function, and make requests with a context that the stage's done
+// cancels ([WithDone]):
 //
-//	leaksafe.ParallelMap(done, urls, 8, func(u string) leaksafe.Result[*http.Response] {
-//		return leaksafe.Try(client.Get(u))
+//	leaksafe.ParallelMap(done, urls, 8, func(u string) leaksafe.Result[[]byte] {
+//		return leaksafe.Try(fetch(ctx, u)) // fetch reads and closes the body
 //	})
 func Try[T any](v T, err error) Result[T] {
 	return Result[T]{Value: v, Err: err}

@@ -193,15 +193,26 @@ func TestParallelMapRunsWorkersAtOnce(t *testing.T) {
 }
 
 // TestParallelMapOrderedWindow sends one value that takes 1000 times longer than the others and
-// checks that the finished results held back behind it never exceed the documented window, however
-// long the input.
+// checks that the finished results held back behind it never exceed the documented bound, however
+// long the input: a window of 2×c values and c in out, where c = max(workers, cap(in)).
 func TestParallelMapOrderedWindow(t *testing.T) {
-	for _, workers := range []int{1, 2, 4, 8} {
-		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+	tests := []struct{ workers, inCap int }{
+		{1, 0}, {2, 0}, {4, 0}, {8, 0}, // an unbuffered input: c is the number of workers
+		{2, 16}, {4, 16}, // a buffered input: c is its capacity
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("workers=%d, input holds %d", tt.workers, tt.inCap), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				const n = 5000
+				in := make(chan int, tt.inCap)
+				go func() { // a test-owned producer, which ends once it has sent n values
+					defer close(in)
+					for i := range n {
+						in <- i
+					}
+				}()
 				var finished, received, peak atomic.Int64
-				out, terminated := leaksafe.ParallelMapOrdered(nil, feed(nil, n), workers, func(v int) int {
+				out, terminated := leaksafe.ParallelMapOrdered(nil, in, tt.workers, func(v int) int {
 					if v == 10 {
 						time.Sleep(1000 * time.Microsecond)
 					} else {
@@ -216,9 +227,17 @@ func TestParallelMapOrderedWindow(t *testing.T) {
 				}
 				assert.Empty(t, drain(t, out))
 				<-terminated
-				// 2×workers values in the window, at most one of them in out's buffer.
-				assert.LessOrEqual(t, peak.Load(), int64(2*workers+1), "finished results held back behind the slow one")
-				assert.GreaterOrEqual(t, peak.Load(), int64(2*workers-1), "the window is used")
+				c := int64(max(tt.workers, tt.inCap))
+				require.Equal(t, int(c), cap(out), "out holds max(workers, cap(in))")
+				if tt.workers == 1 {
+					// No window: the worker holds one value and out c.
+					assert.LessOrEqual(t, peak.Load(), c+1, "finished results held back")
+					return
+				}
+				// 2×c-1 finished values wait in the window behind the slow one, c in out's buffer,
+				// and the value whose call is finishing.
+				assert.LessOrEqual(t, peak.Load(), 3*c, "finished results held back behind the slow one")
+				assert.GreaterOrEqual(t, peak.Load(), 2*c-1, "the window is used")
 			})
 		})
 	}

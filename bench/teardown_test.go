@@ -81,6 +81,7 @@ func seedFiveStages(done <-chan struct{}, wg *sync.WaitGroup) <-chan int {
 // wg.Wait().
 func BenchmarkRangeBreak(b *testing.B) {
 	b.Run("impl=seed", func(b *testing.B) {
+		b.ReportAllocs()
 		var teardown time.Duration
 		for b.Loop() {
 			done := make(chan struct{})
@@ -98,6 +99,7 @@ func BenchmarkRangeBreak(b *testing.B) {
 		b.ReportMetric(float64(teardown.Nanoseconds())/float64(b.N), "ns/teardown")
 	})
 	b.Run("impl=leaksafe", func(b *testing.B) {
+		b.ReportAllocs()
 		var teardown time.Duration
 		for b.Loop() {
 			var t0 time.Time

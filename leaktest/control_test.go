@@ -3,8 +3,11 @@ package leaktest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
+	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 
@@ -35,6 +38,37 @@ func blockForever() {
 
 // startLeak starts a goroutine that blocks forever; it is the "created by" line a report must show.
 func startLeak() { go blockForever() }
+
+// startMutexLeaks starts n goroutines that block forever on a mutex that nothing else can reach.
+func startMutexLeaks(n int) {
+	mu := new(sync.Mutex)
+	mu.Lock()
+	for range n {
+		go lockForever(mu)
+	}
+}
+
+// lockForever locks mu, which stays locked.
+func lockForever(mu *sync.Mutex) { mu.Lock() }
+
+// leakAlongside is a test of the "shared" control: it leaks n goroutines through startLeak, the
+// code that the other test leaks through too, while the other test's goroutines exist, and checks
+// that CheckParallel reports its own n goroutines, no more.
+func leakAlongside(t *testing.T, n int, mine chan<- struct{}, theirs <-chan struct{}) {
+	t.Helper()
+	t.Parallel()
+	rec := &recorder{}
+	leaktest.CheckParallel(rec)
+	for range n {
+		startLeak()
+	}
+	close(mine)
+	waitClosed(t, theirs, "the other test's leaks started")
+	report := rec.finish()
+	t.Log(report)
+	assert.Equal(t, n, strings.Count(report, "\ngoroutine "), "the goroutines this test leaked, each once")
+	assert.Contains(t, report, fmt.Sprintf("leaktest: %d goroutine(s) left behind", n), "this test's count")
+}
 
 // controls are tests that leak on purpose. Each runs only in a subprocess started by
 // TestNegativeControls, which checks that the oracle it targets fails the subprocess. They are
@@ -67,6 +101,23 @@ var controls = []struct {
 			go func() { <-done }()
 			close(done)
 		})
+	}},
+	{"mutex", func(t *testing.T) {
+		t.Helper()
+		leaktest.Check(t)
+		startMutexLeaks(3)
+	}},
+	{"once", func(t *testing.T) {
+		t.Helper()
+		leaktest.Check(t)
+		startLeak()
+		startHeld()
+	}},
+	{"shared", func(t *testing.T) {
+		t.Helper()
+		one, two := make(chan struct{}), make(chan struct{})
+		t.Run("one", func(t *testing.T) { leakAlongside(t, 1, one, two) })
+		t.Run("two", func(t *testing.T) { leakAlongside(t, 2, two, one) })
 	}},
 	{"synctest", func(t *testing.T) {
 		t.Helper()
@@ -108,13 +159,16 @@ func TestNegativeControls(t *testing.T) {
 		needProfile bool
 		want        []string
 		wantNot     []string
+		count       map[string]int // how many times the output says each
 	}{
 		{
 			name:    "goleak finds a goroutine still running after Check's test",
 			control: "goleak",
 			want: []string{
 				"--- FAIL: TestControl",
-				"leaktest: goleak: found unexpected goroutines",
+				"leaktest: 1 goroutine(s) left behind",
+				"1 still running after goleak's retries",
+				"[goleak: still running]",
 				"leaktest_test.blockOnHeld",
 				"created by github.com/leaksafe/leaksafe/leaktest_test.startHeld",
 			},
@@ -126,10 +180,47 @@ func TestNegativeControls(t *testing.T) {
 			needProfile: true,
 			want: []string{
 				"--- FAIL: TestControl",
-				"leaktest: the runtime's goroutine leak profile found 1 goroutine(s) blocked forever",
+				"leaktest: 1 goroutine(s) left behind",
+				"1 proven blocked forever by the runtime's goroutine leak profile",
+				"[leak profile: blocked forever]",
 				"[chan receive (leaked)",
 				"leaktest_test.blockForever",
 				"created by github.com/leaksafe/leaksafe/leaktest_test.startLeak",
+			},
+		},
+		{
+			name:    "Check counts goroutines leaked on a mutex once each, with their creator",
+			control: "mutex",
+			want: []string{
+				"--- FAIL: TestControl",
+				"leaktest: 3 goroutine(s) left behind, created at 1 site(s)",
+				"3 goroutine(s) created by github.com/leaksafe/leaksafe/leaktest_test.startMutexLeaks",
+			},
+			wantNot: []string{"unknown"},
+			count:   map[string]int{"created by github.com/leaksafe/leaksafe/leaktest_test.startMutexLeaks in goroutine": 3},
+		},
+		{
+			name:        "Check lists a proven leak once, and what else runs without goleak's retries",
+			control:     "once",
+			needProfile: true,
+			want: []string{
+				"--- FAIL: TestControl",
+				"leaktest: 2 goroutine(s) left behind, created at 2 site(s)",
+				"[leak profile: blocked forever]",
+				"[still running, not retried]",
+				"leaktest_test.blockOnHeld",
+			},
+			wantNot: []string{"goleak"},
+			count:   map[string]int{"leaktest_test.blockForever()": 1},
+		},
+		{
+			name:    "CheckParallel tells apart two parallel tests that leak through the same code",
+			control: "shared",
+			want: []string{
+				"--- PASS: TestControl/one",
+				"--- PASS: TestControl/two",
+				"leaktest: 1 goroutine(s) left behind",
+				"leaktest: 2 goroutine(s) left behind",
 			},
 		},
 		{
@@ -151,7 +242,8 @@ func TestNegativeControls(t *testing.T) {
 			control: "testmain",
 			want: []string{
 				"--- PASS: TestControl",
-				"leaktest: goleak: found unexpected goroutines",
+				"leaktest: 2 goroutine(s) left behind",
+				"[goleak: still running]",
 				"leaktest_test.blockOnHeld",
 				"leaktest_test.blockForever",
 			},
@@ -173,11 +265,14 @@ func TestNegativeControls(t *testing.T) {
 			for _, w := range tc.wantNot {
 				assert.NotContains(t, out, w, "the subprocess's output")
 			}
+			for w, n := range tc.count {
+				assert.Equal(t, n, strings.Count(out, w), "how many times the output says %q:\n%s", w, out)
+			}
 			if profile && control == "parallel" {
 				assert.Contains(t, out, "(leaked)", "the profile proves the parallel test's leak")
 			}
 			if profile && control == "testmain" {
-				assert.Contains(t, out, "goroutine leak profile found 1 goroutine(s)",
+				assert.Contains(t, out, "1 proven blocked forever by the runtime's goroutine leak profile",
 					"the profile proves the unreachable goroutine leaked, not the one on a global")
 			}
 		})
@@ -189,7 +284,8 @@ func runControl(t *testing.T, control string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestControl$", "-test.v", "-test.count=1")
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestControl$", "-test.v", "-test.count=1",
+		"-test.parallel=4")
 	cmd.Env = append(os.Environ(), controlEnv+"="+control)
 	out, err := cmd.CombinedOutput()
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {

@@ -2,44 +2,34 @@ package leaktest_test
 
 import (
 	"fmt"
+	"reflect"
+	"runtime"
 	"runtime/pprof"
 	"strings"
-	"testing"
 
 	"github.com/leaksafe/leaksafe"
 	"github.com/leaksafe/leaksafe/leaktest"
 )
 
-// VerifyTestMain checks the whole test binary once every test has run, parallel tests included.
+// VerifyTestMain goes in TestMain, in one _test.go file of each package:
+//
+//	func TestMain(m *testing.M) {
+//		leaktest.VerifyTestMain(m)
+//	}
+//
+// Once every test has passed, it runs what Find runs here, and fails the test binary if Find reports
+// a goroutine.
 func ExampleVerifyTestMain() {
-	var m *testing.M // in a _test.go file: func TestMain(m *testing.M) {
-	leaktest.VerifyTestMain(m)
-}
-
-// Check reports a leak in the test that caused it, for tests that do not run in parallel.
-func ExampleCheck() {
-	var t *testing.T  // in a _test.go file: func TestPipeline(t *testing.T) {
-	leaktest.Check(t) // first: it ignores what runs already, and checks after the cleanups
+	ignore := leaktest.IgnoreCurrent() // here only: the goroutines of the running example
 	done := make(chan struct{})
 	nums, terminated := leaksafe.Repeat(done, 1, 2, 3)
-	if got := <-nums; got != 1 {
-		t.Errorf("got %d, want 1", got)
-	}
+	fmt.Println(<-nums)
 	close(done)
-	<-terminated // without these two lines, Check fails the test
-}
-
-// CheckParallel follows the goroutines that the test starts, so other tests running at the same
-// time do not disturb it.
-func ExampleCheckParallel() {
-	var t *testing.T // in a _test.go file: func TestPipeline(t *testing.T) {
-	t.Parallel()
-	leaktest.CheckParallel(t)
-	for n := range leaksafe.Range(nil, leaksafe.NewRandStream) {
-		if n%7 == 0 {
-			break // Range stops the generator and waits for it: nothing is left for the check
-		}
-	}
+	<-terminated // stopped and waited for: nothing is left behind
+	fmt.Println(leaktest.Find(ignore))
+	// Output:
+	// 1
+	// <nil>
 }
 
 // Find gives the verdict of VerifyTestMain as an error: nil once a pipeline has been stopped and
@@ -89,7 +79,9 @@ func ExampleIgnoreTopFunction() {
 	release := make(chan struct{})
 	exited := make(chan struct{})
 	go backgroundWorker(release, exited)
-	err := leaktest.Find(ignore, leaktest.IgnoreTopFunction("github.com/leaksafe/leaksafe/leaktest_test.backgroundWorker"))
+	// The fully qualified name, as in a stack trace: "<your package's import path>.backgroundWorker".
+	worker := runtime.FuncForPC(reflect.ValueOf(backgroundWorker).Pointer()).Name()
+	err := leaktest.Find(ignore, leaktest.IgnoreTopFunction(worker))
 	fmt.Println(err)
 	close(release)
 	<-exited
@@ -102,7 +94,8 @@ func ExampleIgnoreAnyFunction() {
 	release := make(chan struct{})
 	exited := make(chan struct{})
 	go func() { backgroundWorker(release, exited) }()
-	err := leaktest.Find(ignore, leaktest.IgnoreAnyFunction("github.com/leaksafe/leaksafe/leaktest_test.backgroundWorker"))
+	worker := runtime.FuncForPC(reflect.ValueOf(backgroundWorker).Pointer()).Name()
+	err := leaktest.Find(ignore, leaktest.IgnoreAnyFunction(worker))
 	fmt.Println(err)
 	close(release)
 	<-exited

@@ -34,19 +34,45 @@
 //     running.
 //   - [Find] returns the same verdict as VerifyTestMain as an error, outside of TestMain.
 //
+// # Reports
+//
+// A report lists each goroutine left behind once, with the oracles that saw it, grouped by the go
+// statement that created it (function and file:line): the first three of each site in full, the
+// others counted by where they block, and past twenty sites only a count per site, so that a test
+// that leaks thousands of goroutines still gets a readable report. A leak that the profile proves
+// fails the test at once: the other goroutines the test left running are listed as seen then,
+// without the retries.
+//
+// # Cost
+//
+// A check looks at every goroutine of the process: a collection, which with the profile is two
+// garbage collections (one of them stops the world) and a dump of every stack. Checks that run at
+// the same time share collections: a check that asks while one is running waits for the next one
+// and takes its result, so a hundred parallel tests cost about as much as a few. Find and
+// VerifyTestMain, and Check when the profile proves nothing, also run goleak, which waits while
+// goroutines are still running (about half a second at most).
+//
 // # Limits
 //
 // The profile proves leaks only for goroutines that have blocked on something unreachable: a
 // goroutine that spins, sleeps, has not yet reached the receive that will block it forever, or waits
 // on a channel held in a global is found by goleak's snapshot (in [Check] and [VerifyTestMain]) or
-// by the retries of [CheckParallel], not by the profile. A goroutine blocked on a sync.Mutex is not
-// reliably reported by the profile (in Go 1.26 and 1.27 it was reported under the race detector
-// only); goleak's snapshot still sees it. Attribution relies
-// on profiler labels, which a goroutine inherits from the goroutine that starts it: code that
-// replaces its labels (runtime/pprof.Do with a context that does not carry the test's labels, or
-// runtime/pprof.SetGoroutineLabels) starts goroutines that [Check] and [CheckParallel] cannot
-// attribute to the test; [VerifyTestMain] still sees them. [Check] and [CheckParallel] replace the
-// profiler labels of the test's goroutine.
+// by the retries of [CheckParallel], not by the profile. A goroutine blocked on a sync.Mutex or
+// sync.RWMutex is reported by the profile most of the time, with or without the race detector, but
+// not always; goleak's snapshot and the retries still see it.
+//
+// Attribution relies on profiler labels, which a goroutine inherits from the goroutine that starts
+// it. [Check] and [CheckParallel] replace the profiler labels of the test's goroutine. To read each
+// goroutine's labels in a dump, leaktest turns on GODEBUG=tracebacklabels=1 for the process
+// (through os.Setenv, before each collection) unless GODEBUG already sets tracebacklabels: Go 1.26
+// and 1.27 then print the labels of each goroutine, and a check picks exactly its own goroutines,
+// even when tests beside it leak through the same code. Go 1.25 cannot print them, and neither can a
+// process run with GODEBUG=tracebacklabels=0: there, a check matches the labels of the debug=1
+// profile to goroutines by stack, and when another test has goroutines with the same stack, it
+// reports those too. Code that replaces its labels (runtime/pprof.Do with a context that does not
+// carry the test's labels, or runtime/pprof.SetGoroutineLabels) starts goroutines that
+// [CheckParallel] cannot attribute to the test; [Check] still sees them through goleak's snapshot,
+// and [VerifyTestMain] sees them all.
 package leaktest
 
 import (
@@ -57,13 +83,14 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/leaksafe/leaksafe/internal/stacks"
 )
 
 // Option changes what a check ignores. Options apply to both oracles.
@@ -73,7 +100,7 @@ type Option interface {
 
 type config struct {
 	goleak []goleak.Option
-	ignore []func(g *goroutine) bool
+	ignore []func(g *stacks.Goroutine) bool
 }
 
 type optionFunc func(*config)
@@ -89,7 +116,7 @@ func newConfig(opts []Option) *config {
 }
 
 // ignored reports whether an option tells the check to skip g.
-func (c *config) ignored(g *goroutine) bool {
+func (c *config) ignored(g *stacks.Goroutine) bool {
 	for _, f := range c.ignore {
 		if f(g) {
 			return true
@@ -103,7 +130,7 @@ func (c *config) ignored(g *goroutine) bool {
 func IgnoreTopFunction(f string) Option {
 	return optionFunc(func(c *config) {
 		c.goleak = append(c.goleak, goleak.IgnoreTopFunction(f))
-		c.ignore = append(c.ignore, func(g *goroutine) bool { return g.top() == f })
+		c.ignore = append(c.ignore, func(g *stacks.Goroutine) bool { return g.Top().Func == f })
 	})
 }
 
@@ -111,7 +138,7 @@ func IgnoreTopFunction(f string) Option {
 func IgnoreAnyFunction(f string) Option {
 	return optionFunc(func(c *config) {
 		c.goleak = append(c.goleak, goleak.IgnoreAnyFunction(f))
-		c.ignore = append(c.ignore, func(g *goroutine) bool { return g.has(f) })
+		c.ignore = append(c.ignore, func(g *stacks.Goroutine) bool { return has(g, f) })
 	})
 }
 
@@ -120,18 +147,31 @@ func IgnoreAnyFunction(f string) Option {
 // test; [Check] already ignores the goroutines that exist when it is called.
 func IgnoreCurrent() Option {
 	ids := map[int]bool{}
-	for _, g := range parseGoroutines(allStacks()) {
-		ids[g.id] = true
+	for _, g := range stacks.Parse(stacks.Dump()) {
+		ids[g.ID] = true
 	}
 	gl := goleak.IgnoreCurrent()
 	return optionFunc(func(c *config) {
 		c.goleak = append(c.goleak, gl)
-		c.ignore = append(c.ignore, func(g *goroutine) bool { return ids[g.id] })
+		c.ignore = append(c.ignore, func(g *stacks.Goroutine) bool { return ids[g.ID] })
 	})
 }
 
-// leakProfile is the runtime's goroutine leak profile, or nil where this Go has none.
-var leakProfile = pprof.Lookup("goroutineleak")
+// The runtime's goroutine leak profile, or nil where this Go has none, and its goroutine profile.
+var (
+	leakProfile      = stacks.LeakProfile()
+	goroutineProfile = pprof.Lookup("goroutine")
+)
+
+// has reports whether fn is in g's stack or created g.
+func has(g *stacks.Goroutine, fn string) bool {
+	for _, f := range g.Frames {
+		if f.Func == fn {
+			return true
+		}
+	}
+	return g.CreatedBy.Func == fn
+}
 
 // ProfileAvailable reports whether the Go runtime that runs the test has the goroutine leak profile:
 // Go 1.27 and later, or Go 1.26 built with GOEXPERIMENT=goroutineleakprofile. Without it, leaktest
@@ -157,7 +197,7 @@ var noteOnce sync.Once
 //	}
 //
 // When the tests pass, VerifyTestMain reports every goroutine that the leak profile proves leaked and
-// every goroutine still running after goleak's retries (except the testing package's own), each with
+// every goroutine still running after goleak's retries (except the testing package's own), each once, with
 // its stack and the line that created it, and exits with status 1. It always ends the process with
 // os.Exit. Because it runs after every test has finished, it is correct with parallel tests.
 // Without the leak profile it checks with goleak alone, and says so when the tests run with -v or
@@ -180,25 +220,26 @@ func VerifyTestMain(m *testing.M, opts ...Option) {
 
 // Find reports, as an error, every goroutine of the process that the leak profile proves leaked and
 // every goroutine other than the caller's that goleak still finds running after its retries (the
-// testing package's own goroutines excepted). It returns nil when there are none.
+// testing package's own goroutines excepted), each once. It returns nil when there are none.
 //
 // Find is what [VerifyTestMain] runs after the tests. It waits while goleak retries (about half a
 // second at most) when goroutines are still running.
 func Find(opts ...Option) error {
 	c := newConfig(opts)
-	var report []string
-	if ProfileAvailable() {
-		if leaked := c.keep(leakedGoroutines()); len(leaked) > 0 {
-			report = append(report, formatLeaked(leaked))
+	coll := collect(true)
+	var fs findings
+	for i := range coll.all {
+		if g := &coll.all[i]; g.Leaked && !isTestMachinery(g) && !c.ignored(g) {
+			fs.add(g, byProfile)
 		}
 	}
 	if err := goleak.Find(c.goleak...); err != nil {
-		report = append(report, formatGoleak(err))
+		fs.addGoleak(err, coll)
 	}
-	if len(report) == 0 {
-		return nil
+	if r := fs.report(); r != "" {
+		return errors.New(r)
 	}
-	return errors.New(strings.Join(report, "\n\n"))
+	return nil
 }
 
 // Check fails the test tb if, once tb and its cleanups have finished, a goroutine started during
@@ -210,9 +251,11 @@ func Find(opts ...Option) error {
 //	}
 //
 // The check runs as a cleanup of tb, after the cleanups registered later (a cleanup that stops
-// goroutines runs before it). It reports every goroutine that did not exist when Check was called and
-// is still running after goleak's retries, and every goroutine started by tb (including its subtests)
-// that the leak profile proves leaked, each with its stack and the line that created it.
+// goroutines runs before it), in tb's goroutine, and starts no goroutine. It reports every goroutine
+// started by tb (including its subtests) that the leak profile proves leaked and every goroutine that
+// did not exist when Check was called and is still running after goleak's retries, each once, with
+// its stack and the line that created it. When the profile proves a leak, the goroutines still
+// running are reported as they are then, without the retries.
 //
 // goleak sees every goroutine of the process, so Check must not be used in a test that calls
 // t.Parallel, or in a test whose parent does: use [CheckParallel] there. Without the leak profile,
@@ -221,24 +264,53 @@ func Check(tb testing.TB, opts ...Option) {
 	tb.Helper()
 	c := newConfig(opts)
 	snapshot := goleak.IgnoreCurrent()
+	before := map[int]bool{}
+	for _, g := range stacks.Parse(stacks.Dump()) {
+		before[g.ID] = true
+	}
 	label := labelTest()
 	tb.Cleanup(func() {
 		tb.Helper()
-		var report []string
-		if err := goleak.Find(append(c.goleak, snapshot)...); err != nil {
-			report = append(report, formatGoleak(err))
-		}
-		if ProfileAvailable() {
-			if leaked := c.keep(labelledLeaks(label)); len(leaked) > 0 {
-				report = append([]string{formatLeaked(leaked)}, report...)
-			}
-		} else {
+		if !ProfileAvailable() {
 			noteOnce.Do(func() { tb.Log(unavailable("goleak alone checks each test")) })
 		}
-		if len(report) > 0 {
-			tb.Errorf("%s", strings.Join(report, "\n\n"))
+		coll := collect(true)
+		var fs findings
+		for _, g := range coll.ofCheck(label, c) {
+			if g.Leaked {
+				fs.add(g, byProfile)
+			}
+		}
+		var started []*stacks.Goroutine // the goroutines that did not exist when Check was called
+		for i := range coll.all {
+			if g := &coll.all[i]; !before[g.ID] && !isTestMachinery(g) && !isRuntime(g) && !c.ignored(g) {
+				started = append(started, g)
+				if g.Leaked {
+					fs.add(g, byProfile) // started by the test, under labels it replaced
+				}
+			}
+		}
+		if len(fs.list) == 0 {
+			if err := goleak.Find(append(c.goleak, snapshot)...); err != nil {
+				fs.addGoleak(err, coll)
+			}
+		} else {
+			// A proven leak fails the test already: list what else runs without goleak's retries.
+			for _, g := range started {
+				if !g.Leaked {
+					fs.add(g, bySnapshot)
+				}
+			}
+		}
+		if r := fs.report(); r != "" {
+			tb.Errorf("%s", r)
 		}
 	})
+}
+
+// isRuntime reports whether the runtime started g for itself, such as a garbage collection worker.
+func isRuntime(g *stacks.Goroutine) bool {
+	return g.CreatedBy.InRuntime()
 }
 
 // CheckParallel fails the test tb if, once tb and its cleanups have finished, a goroutine that tb
@@ -252,49 +324,60 @@ func Check(tb testing.TB, opts ...Option) {
 //	}
 //
 // CheckParallel gives the test's goroutine profiler labels of its own, which every goroutine it
-// starts inherits, directly or through other goroutines. After the test it reports the goroutines
-// carrying those labels that the leak profile proves leaked, and those still running after retries
-// (about half a second at most), each with its stack and, where it can be told, the line that created
-// it. Goroutines of other tests carry other labels and are never reported.
+// starts inherits, directly or through other goroutines. After the test, in a cleanup that runs in
+// tb's goroutine, it reports the goroutines carrying those labels that the leak profile proves leaked,
+// and those still running after retries (about half a second at most), each once, with its stack and
+// the line that created it. It tells them from the goroutines of tests running beside it by those
+// labels, exactly where the runtime prints them (see the package documentation's limits).
 //
-// It does not see goroutines started from code that replaced the labels (see the package
-// documentation's limits), so keep [VerifyTestMain] in TestMain as well. Without the leak profile,
-// CheckParallel reports only goroutines still running, and says so once in the test log.
+// It does not see goroutines started from code that replaced the labels, so keep [VerifyTestMain]
+// in TestMain as well. Without the leak profile, CheckParallel reports only goroutines still
+// running, and says so once in the test log.
 func CheckParallel(tb testing.TB, opts ...Option) {
 	tb.Helper()
 	c := newConfig(opts)
 	label := labelTest()
 	tb.Cleanup(func() {
 		tb.Helper()
-		var report []string
-		leakedIDs := map[int]bool{}
-		if ProfileAvailable() {
-			if leaked := c.keep(labelledLeaks(label)); len(leaked) > 0 {
-				for _, g := range leaked {
-					leakedIDs[g.id] = true
-				}
-				report = append(report, formatLeaked(leaked))
-			}
-		} else {
+		if !ProfileAvailable() {
 			noteOnce.Do(func() { tb.Log(unavailable("CheckParallel reports only goroutines still running")) })
 		}
-		var running []*goroutine
-		for _, g := range c.keep(labelledRunning(label, c)) {
-			if !leakedIDs[g.id] {
-				running = append(running, g)
+		var fs findings
+		gs := collect(true).ofCheck(label, c)
+		for i := 0; i < retries && len(gs) > 0 && !anyLeaked(gs); i++ {
+			// Still running, none proven leaked: they may be on their way out.
+			time.Sleep(min(time.Microsecond<<i, maxPause))
+			gs = collect(false).ofCheck(label, c)
+		}
+		if len(gs) > 0 && !anyLeaked(gs) && ProfileAvailable() {
+			gs = collect(true).ofCheck(label, c) // one more chance for the profile to prove them
+		}
+		proven := anyLeaked(gs)
+		for _, g := range gs {
+			switch {
+			case g.Leaked:
+				fs.add(g, byProfile)
+			case proven:
+				fs.add(g, bySnapshot)
+			default:
+				fs.add(g, byRetries)
 			}
 		}
-		if len(running) > 0 {
-			report = append(report, formatRunning(running))
-		}
-		if len(report) > 0 {
-			tb.Errorf("%s", strings.Join(report, "\n\n"))
+		if r := fs.report(); r != "" {
+			tb.Errorf("%s", r)
 		}
 	})
 }
 
-// labelKey is the profiler label that marks the goroutines started by a checked test.
-const labelKey = "leaktest.check"
+// anyLeaked reports whether the leak profile proved a goroutine of gs leaked.
+func anyLeaked(gs []*stacks.Goroutine) bool {
+	for _, g := range gs {
+		if g.Leaked {
+			return true
+		}
+	}
+	return false
+}
 
 var checks atomic.Int64
 
@@ -306,86 +389,8 @@ func labelTest() string {
 	return label
 }
 
-// keep returns the goroutines of gs that no option ignores.
-func (c *config) keep(gs []*goroutine) []*goroutine {
-	var kept []*goroutine
-	for _, g := range gs {
-		if !c.ignored(g) {
-			kept = append(kept, g)
-		}
-	}
-	return kept
-}
-
-// leakedGoroutines runs the runtime's leak detection and returns every goroutine it proves leaked.
-//
-// The detection runs inside WriteTo, in a garbage collection of its own: the profile's Count only
-// tells what the last detection found. A collection runs first, so that an object kept for one more
-// cycle by a finalizer no longer keeps a channel reachable.
-func leakedGoroutines() []*goroutine {
-	runtime.GC()
-	var b strings.Builder
-	_ = leakProfile.WriteTo(&b, 2) // debug=2: every goroutine, the leaked ones marked "(leaked)"
-	var leaked []*goroutine
-	for _, g := range parseGoroutines(b.String()) {
-		if g.leaked {
-			leaked = append(leaked, g)
-		}
-	}
-	return leaked
-}
-
-// labelledLeaks returns the goroutines that the leak profile proves leaked and that carry label.
-func labelledLeaks(label string) []*goroutine {
-	// debug=1 gives the labels of each leaked stack but not who created it; debug=2 gives each
-	// goroutine with its creator but, before Go 1.27's tracebacklabels default, not its labels. A
-	// goroutine that has leaked stays leaked, so the second detection sees every goroutine of the
-	// first, and the two are matched by stack.
-	runtime.GC()
-	var b strings.Builder
-	_ = leakProfile.WriteTo(&b, 1)
-	records := parseRecords(b.String())
-	return match(records, leakedGoroutines(), label)
-}
-
-// Retries of labelledRunning, and the longest pause between two tries: the same bounds as goleak's.
+// Retries of CheckParallel, and the longest pause between two tries: the same bounds as goleak's.
 const (
 	retries  = 20
 	maxPause = 100 * time.Millisecond
 )
-
-// labelledRunning returns the goroutines other than the caller's that carry label, that no option of
-// c ignores, and that still exist after retries.
-func labelledRunning(label string, c *config) []*goroutine {
-	goroutines := pprof.Lookup("goroutine")
-	for i := 0; ; i++ {
-		var b strings.Builder
-		_ = goroutines.WriteTo(&b, 1)
-		var records []record
-		for _, r := range parseRecords(b.String()) {
-			if !r.isCaller() && !c.ignored(&goroutine{id: -1, funcs: r.funcs}) {
-				records = append(records, r)
-			}
-		}
-		if !hasLabel(records, label) {
-			return nil
-		}
-		if i == retries {
-			gs := parseGoroutines(allStacks())[1:] // the first one is the caller's
-			return match(records, gs, label)
-		}
-		time.Sleep(min(time.Microsecond<<i, maxPause))
-	}
-}
-
-// allStacks returns the stacks of every goroutine as runtime.Stack formats them, the caller's first.
-func allStacks() string {
-	buf := make([]byte, 1<<16)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			return string(buf[:n])
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-}

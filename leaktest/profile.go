@@ -2,259 +2,350 @@ package leaktest
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/leaksafe/leaksafe/internal/stacks"
 )
 
-// A goroutine is one goroutine as runtime.Stack and the debug=2 goroutine profiles print it:
-//
-//	goroutine 7 [chan receive (leaked)]:
-//	main.leakRecv(...)
-//		/src/main.go:15
-//	created by main.startLeak in goroutine 1
-//		/src/main.go:19 +0x5f
-type goroutine struct {
-	id     int
-	leaked bool     // the state says "(leaked)"
-	labels string   // the labels in the header, where the runtime prints them (GODEBUG=tracebacklabels=1)
-	funcs  []string // functions from the top of the stack down, runtime functions left out
-	key    string   // the frames outside the runtime, to match a profile record
-	text   string   // the goroutine as printed
+// A collection is one look at every goroutine of the process, shared by the checks that asked for
+// it while it was pending.
+type collection struct {
+	done     chan struct{}      // closed once the fields below are set
+	profiled bool               // the leak profile ran: Leaked marks are meaningful
+	all      []stacks.Goroutine // every goroutine
+	records  []stacks.Record    // the debug=1 goroutine profile, where headers carry no labels
+	byID     map[int]*stacks.Goroutine
 }
 
-// top returns the topmost function outside the runtime.
-func (g *goroutine) top() string {
-	if len(g.funcs) == 0 {
-		return ""
+// collector coalesces collections: a check that asks while one is running waits for the next, and
+// every check waiting for the next takes the same result. However many checks run at once, at most
+// one collection runs and one waits to start.
+var collector struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	running bool
+	next    *collection // the collection that starts when the running one ends
+	waiting int         // checks waiting for a collection, for tests
+	runs    int         // collections taken, for tests
+	hook    func()      // run before each collection, for tests
+}
+
+func init() {
+	collector.cond = sync.NewCond(&collector.mu)
+}
+
+// collect returns a collection that started after collect was called. With profile, it runs the
+// leak profile's collection, where this Go has the profile; without it, it takes a dump only, and
+// takes a profiled collection if that is the next one.
+func collect(profile bool) *collection {
+	collector.mu.Lock()
+	defer collector.mu.Unlock()
+	if collector.next == nil {
+		collector.next = &collection{done: make(chan struct{})}
 	}
-	return g.funcs[0]
-}
-
-// has reports whether fn is in g's stack or created g.
-func (g *goroutine) has(fn string) bool {
-	for _, f := range g.funcs {
-		if f == fn {
-			return true
+	c := collector.next
+	c.profiled = c.profiled || (profile && ProfileAvailable())
+	for {
+		select {
+		case <-c.done:
+			return c
+		default:
 		}
-	}
-	return false
-}
-
-// A record is one stack of a debug=1 profile: how many goroutines have it, their labels, and its
-// frames.
-//
-//	2 @ 0x47e0ce 0x4158ee 0x415432 0x4dcdd9 0x484641
-//	# labels: {"leaktest.check":"3"}
-//	#	0x4dcdd8	main.leakRecv+0x18	/src/main.go:15
-type record struct {
-	count  int
-	labels string
-	funcs  []string
-	key    string
-	text   string
-}
-
-// isCaller reports whether r is the stack of the goroutine that is writing the profile.
-func (r record) isCaller() bool {
-	for _, f := range r.funcs {
-		if strings.HasPrefix(f, "runtime/pprof.") || f == "testing.tRunner" {
-			return true // the profile writer, or a test's own goroutine
+		if !collector.running && collector.next == c {
+			collector.running, collector.next = true, nil
+			collector.runs++
+			hook := collector.hook
+			collector.mu.Unlock()
+			if hook != nil {
+				hook()
+			}
+			c.run()
+			collector.mu.Lock()
+			collector.running = false
+			close(c.done)
+			collector.cond.Broadcast()
+			return c
 		}
+		collector.waiting++
+		collector.cond.Wait()
+		collector.waiting--
 	}
-	return false
 }
 
-// frameKey is how a frame appears in a key: the function and where it is.
-func frameKey(fn, fileLine string) string {
-	return fn + " " + fileLine + "\n"
+// run takes the collection: one leak profile or one dump, and the debug=1 goroutine profile if the
+// dump's headers carry no labels.
+func (c *collection) run() {
+	showLabels()
+	var dump string
+	if c.profiled {
+		dump, _ = stacks.LeakDump()
+	} else {
+		dump = stacks.Dump()
+	}
+	c.all = stacks.Parse(dump)
+	c.byID = make(map[int]*stacks.Goroutine, len(c.all))
+	labelled := false
+	for i := range c.all {
+		c.byID[c.all[i].ID] = &c.all[i]
+		labelled = labelled || c.all[i].Labels != nil
+	}
+	if !labelled {
+		// Go 1.25 prints no labels in a dump, or GODEBUG was set to hide them: the debug=1 profile
+		// has them, per stack.
+		var b strings.Builder
+		_ = goroutineProfile.WriteTo(&b, 1)
+		c.records = stacks.ParseRecords(b.String())
+	}
 }
 
-// inRuntime reports whether fn belongs to the runtime, whose frames the two profile formats do not
-// show alike.
-func inRuntime(fn string) bool {
-	return strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "internal/runtime/")
+// showLabels turns on GODEBUG=tracebacklabels=1 for the process, unless the environment already
+// says otherwise: Go 1.26 and 1.27 then print each goroutine's profiler labels in its header, which
+// lets a check tell its goroutines from those of tests running beside it, whatever their stacks. Go
+// 1.27 turns it on by default only for a main module whose go line says 1.27 or later. Go 1.25 does
+// not know the setting, and ignores it.
+func showLabels() {
+	godebug := os.Getenv("GODEBUG")
+	if strings.Contains(godebug, "tracebacklabels=") {
+		return // set, by us before or by the user on purpose
+	}
+	if godebug != "" {
+		godebug += ","
+	}
+	_ = os.Setenv("GODEBUG", godebug+"tracebacklabels=1") // fails only on a malformed name
 }
 
-// parseGoroutines parses the output of runtime.Stack(buf, true), which is also what the debug=2
-// goroutine and goroutineleak profiles write.
-func parseGoroutines(s string) []*goroutine {
-	var gs []*goroutine
-	for _, block := range strings.Split(strings.TrimSpace(s), "\n\n") {
-		lines := strings.Split(block, "\n")
-		header := lines[0]
-		if !strings.HasPrefix(header, "goroutine ") {
+// labelKey is the profiler label that marks the goroutines started by a checked test.
+const labelKey = "leaktest.check"
+
+// ofCheck returns the goroutines of c that carry the check label value label, leaving out the test
+// goroutines and those an option of cfg ignores. Where the dump's headers carry no labels, it
+// matches the labelled debug=1 records by stack: exact unless another goroutine with the same stack
+// has other labels, in which case it returns them all.
+func (c *collection) ofCheck(label string, cfg *config) []*stacks.Goroutine {
+	var found []*stacks.Goroutine
+	if c.records == nil {
+		for i := range c.all {
+			g := &c.all[i]
+			if g.Labels[labelKey] == label && !isTestMachinery(g) && !cfg.ignored(g) {
+				found = append(found, g)
+			}
+		}
+		return found
+	}
+	seen := map[*stacks.Goroutine]bool{}
+	for _, r := range c.records {
+		if r.Labels[labelKey] != label {
 			continue
 		}
-		g := &goroutine{text: block}
-		idText, state, _ := strings.Cut(strings.TrimPrefix(header, "goroutine "), " ")
-		g.id, _ = strconv.Atoi(idText)
-		g.leaked = strings.Contains(state, " (leaked)")
-		if _, labels, ok := strings.Cut(state, " labels:{"); ok { // Go 1.26: [state labels:{"k": "v"}]:
-			g.labels = labels
-		} else if _, labels, ok := strings.Cut(state, "] {"); ok { // Go 1.27: [state] {k: v}:
-			g.labels = labels
-		}
-		var key strings.Builder
-		for i := 1; i+1 < len(lines); i += 2 {
-			fn, where := lines[i], strings.TrimSpace(lines[i+1])
-			if creator, ok := strings.CutPrefix(fn, "created by "); ok {
-				creator, _, _ = strings.Cut(creator, " in goroutine ")
-				g.funcs = append(g.funcs, creator)
-				break
-			}
-			if j := strings.LastIndex(fn, "("); j > 0 {
-				fn = fn[:j] // the arguments
-			}
-			if j := strings.LastIndex(where, " +0x"); j > 0 {
-				where = where[:j] // the offset of the PC
-			}
-			if inRuntime(fn) {
-				continue
-			}
-			g.funcs = append(g.funcs, fn)
-			key.WriteString(frameKey(fn, where))
-		}
-		g.key = key.String()
-		gs = append(gs, g)
-	}
-	return gs
-}
-
-// parseRecords parses a debug=1 goroutine or goroutineleak profile.
-func parseRecords(s string) []record {
-	var rs []record
-	for _, block := range strings.Split(strings.TrimSpace(s), "\n\n") {
-		lines := strings.Split(block, "\n")
-		countText, _, ok := strings.Cut(lines[0], " @ ")
-		if !ok {
-			// The first block starts with the profile's header line.
-			if len(lines) < 2 {
-				continue
-			}
-			lines = lines[1:]
-			if countText, _, ok = strings.Cut(lines[0], " @ "); !ok {
-				continue
-			}
-		}
-		r := record{text: strings.Join(lines, "\n")}
-		r.count, _ = strconv.Atoi(countText)
-		var key strings.Builder
-		for _, line := range lines[1:] {
-			if labels, ok := strings.CutPrefix(line, "# labels: "); ok {
-				r.labels = labels
-				continue
-			}
-			fields := strings.Split(line, "\t") // "#", PC, function+offset, file:line
-			if len(fields) < 4 {
-				continue
-			}
-			fn := fields[2]
-			if j := strings.LastIndex(fn, "+0x"); j > 0 {
-				fn = fn[:j]
-			}
-			if inRuntime(fn) {
-				continue
-			}
-			r.funcs = append(r.funcs, fn)
-			key.WriteString(frameKey(fn, fields[3]))
-		}
-		r.key = key.String()
-		rs = append(rs, r)
-	}
-	return rs
-}
-
-// labelPattern finds the value of the check label in each format: {"leaktest.check":"3"} in
-// debug=1 records, labels:{"leaktest.check": "3"} in Go 1.26 goroutine headers, and
-// {leaktest.check: 3} in Go 1.27 ones. The value is a number.
-var labelPattern = regexp.MustCompile(`"?` + regexp.QuoteMeta(labelKey) + `"?:\s*"?([0-9]+)`)
-
-// carries reports whether labels holds the check label with the value label.
-func carries(labels, label string) bool {
-	m := labelPattern.FindStringSubmatch(labels)
-	return m != nil && m[1] == label
-}
-
-// hasLabel reports whether a record of rs carries label.
-func hasLabel(rs []record, label string) bool {
-	for _, r := range rs {
-		if carries(r.labels, label) {
-			return true
-		}
-	}
-	return false
-}
-
-// match returns the goroutines of gs that carry label. Where the runtime printed labels in the
-// goroutine headers, it reads them there. Otherwise it takes the records that carry label and, for
-// each, the goroutines of gs with the same stack. When more goroutines share that stack than the
-// record counts (another test leaked through the same code), it returns them all. A record whose
-// stack no goroutine of gs has is returned as a goroutine of unknown id, with the record's stack.
-func match(records []record, gs []*goroutine, label string) []*goroutine {
-	for _, g := range gs {
-		if g.labels != "" {
-			var found []*goroutine
-			for _, g := range gs {
-				if carries(g.labels, label) {
-					found = append(found, g)
-				}
-			}
-			return found
-		}
-	}
-	var found []*goroutine
-	seen := map[*goroutine]bool{}
-	for _, r := range records {
-		if !carries(r.labels, label) {
-			continue
-		}
-		var same []*goroutine
-		for _, g := range gs {
-			if g.key == r.key && !seen[g] {
-				same = append(same, g)
+		k := recordKey(r.Frames)
+		for i := range c.all {
+			g := &c.all[i]
+			if !seen[g] && recordKey(g.Frames) == k && !isTestMachinery(g) && !cfg.ignored(g) {
 				seen[g] = true
+				found = append(found, g)
 			}
 		}
-		if len(same) == 0 {
-			found = append(found, &goroutine{
-				id:    -1,
-				funcs: r.funcs,
-				key:   r.key,
-				text: fmt.Sprintf("%d goroutine(s) with this stack (where each was created is unknown):\n%s",
-					r.count, r.text),
-			})
-			continue
-		}
-		found = append(found, same...)
 	}
 	return found
 }
 
-// formatLeaked describes the goroutines that the leak profile proved leaked.
-func formatLeaked(gs []*goroutine) string {
+// recordKey is a stack's frames outside the runtime, which a dump and a debug=1 record show alike.
+func recordKey(frames []stacks.Frame) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "leaktest: the runtime's goroutine leak profile found %d goroutine(s) blocked forever, "+
-		"on something no running goroutine can reach:", len(gs))
-	for _, g := range gs {
-		b.WriteString("\n\n")
-		b.WriteString(g.text)
+	for _, f := range frames {
+		if !f.InRuntime() {
+			b.WriteString(f.String())
+			b.WriteByte('\n')
+		}
 	}
 	return b.String()
 }
 
-// formatRunning describes goroutines of a test that were still running after the retries.
-func formatRunning(gs []*goroutine) string {
+// isTestMachinery reports whether g is a goroutine of the testing package (a test's own goroutine,
+// which inherits its parent's labels) or one that is taking a collection for a check.
+func isTestMachinery(g *stacks.Goroutine) bool {
+	for _, f := range g.Frames {
+		switch {
+		case f.Func == "testing.tRunner", f.Func == "testing.(*M).Run", f.Func == "testing.runTests",
+			strings.HasPrefix(f.Func, "runtime/pprof."),
+			strings.HasPrefix(f.Func, "github.com/leaksafe/leaksafe/leaktest."):
+			return true
+		}
+	}
+	return strings.HasPrefix(g.CreatedBy.Func, "testing.")
+}
+
+// The oracles that can see a goroutine left behind.
+const (
+	byProfile  = 1 << iota // the leak profile proved it blocked forever
+	byGoleak               // goleak found it still running after its retries
+	byRetries              // CheckParallel found it still running after its retries
+	bySnapshot             // running when the leak profile proved another leak: not retried
+)
+
+// A finding is a goroutine left behind and the oracles that saw it.
+type finding struct {
+	g       *stacks.Goroutine
+	oracles int
+}
+
+// findings gathers the goroutines that the oracles saw, each once.
+type findings struct {
+	list []*finding
+	byID map[int]*finding
+}
+
+// add records that oracle saw g.
+func (fs *findings) add(g *stacks.Goroutine, oracle int) {
+	if fs.byID == nil {
+		fs.byID = map[int]*finding{}
+	}
+	if f, ok := fs.byID[g.ID]; ok {
+		f.oracles |= oracle
+		return
+	}
+	f := &finding{g: g, oracles: oracle}
+	fs.byID[g.ID] = f
+	fs.list = append(fs.list, f)
+}
+
+// goleakIDs finds the goroutine ids in an error of goleak.Find.
+var goleakIDs = regexp.MustCompile(`(?m)Goroutine (\d+) in state `)
+
+// addGoleak records the goroutines that goleak's error lists, with their stacks as they are now,
+// after goleak's retries, and notes those that c proved leaked.
+func (fs *findings) addGoleak(err error, c *collection) {
+	now := map[int]*stacks.Goroutine{}
+	for _, g := range stacks.Parse(stacks.Dump()) {
+		now[g.ID] = &g
+	}
+	for _, m := range goleakIDs.FindAllStringSubmatch(err.Error(), -1) {
+		id, _ := strconv.Atoi(m[1])
+		g := now[id]
+		if g == nil {
+			g = &stacks.Goroutine{ID: id, Text: fmt.Sprintf("goroutine %d: exited right after goleak's retries", id)}
+		}
+		if old := c.byID[id]; old != nil && old.Leaked {
+			fs.add(old, byProfile)
+		}
+		fs.add(g, byGoleak)
+	}
+}
+
+// Report limits: the goroutines shown in full per creation site, and the sites shown in full.
+const (
+	fullPerSite = 3
+	fullSites   = 20
+)
+
+// report describes the findings, each goroutine once, grouped by the line that created them. It
+// returns "" when there are none.
+func (fs *findings) report() string {
+	if len(fs.list) == 0 {
+		return ""
+	}
+	type site struct {
+		where string
+		list  []*finding
+	}
+	var sites []*site
+	bySite := map[string]*site{}
+	counts := map[int]int{}
+	for _, f := range fs.list {
+		where := "an unknown line"
+		if f.g.CreatedBy.Func != "" {
+			where = f.g.CreatedBy.String()
+		}
+		s := bySite[where]
+		if s == nil {
+			s = &site{where: where}
+			bySite[where] = s
+			sites = append(sites, s)
+		}
+		s.list = append(s.list, f)
+		for _, o := range []int{byProfile, byGoleak, byRetries, bySnapshot} {
+			if f.oracles&o != 0 {
+				counts[o]++
+			}
+		}
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "leaktest: %d goroutine(s) started by the test still running after it ended:", len(gs))
-	for _, g := range gs {
-		b.WriteString("\n\n")
-		b.WriteString(g.text)
+	fmt.Fprintf(&b, "leaktest: %d goroutine(s) left behind, created at %d site(s), each listed once:", len(fs.list), len(sites))
+	for _, o := range []int{byProfile, byGoleak, byRetries, bySnapshot} {
+		if counts[o] > 0 {
+			fmt.Fprintf(&b, "\n  %d %s", counts[o], oracleText[o])
+		}
+	}
+	for i, s := range sites {
+		if i == fullSites {
+			b.WriteString("\n\nand at other sites:")
+			for _, s := range sites[i:] {
+				fmt.Fprintf(&b, "\n  %d goroutine(s) created by %s", len(s.list), s.where)
+			}
+			break
+		}
+		fmt.Fprintf(&b, "\n\n%d goroutine(s) created by %s:", len(s.list), s.where)
+		for j, f := range s.list {
+			if j == fullPerSite {
+				b.WriteString("\n\n" + blockedAt(s.list[j:]))
+				break
+			}
+			fmt.Fprintf(&b, "\n\n[%s]\n%s", oracleNames(f.oracles), f.g.Text)
+		}
 	}
 	return b.String()
 }
 
-// formatGoleak describes the goroutines that goleak found still running.
-func formatGoleak(err error) string {
-	return "leaktest: goleak: " + err.Error()
+// oracleText says what each oracle's count means.
+var oracleText = map[int]string{
+	byProfile:  "proven blocked forever by the runtime's goroutine leak profile",
+	byGoleak:   "still running after goleak's retries",
+	byRetries:  "still running after the check's retries",
+	bySnapshot: "still running when the check looked (not retried: the profile had proven a leak)",
+}
+
+// oracleNames names the oracles that saw a goroutine.
+func oracleNames(oracles int) string {
+	var names []string
+	for _, o := range []struct {
+		bit  int
+		name string
+	}{
+		{byProfile, "leak profile: blocked forever"},
+		{byGoleak, "goleak: still running"},
+		{byRetries, "still running after retries"},
+		{bySnapshot, "still running, not retried"},
+	} {
+		if oracles&o.bit != 0 {
+			names = append(names, o.name)
+		}
+	}
+	return strings.Join(names, "; ")
+}
+
+// blockedAt summarises goroutines not shown in full: how many block at each place.
+func blockedAt(fs []*finding) string {
+	var places []string
+	count := map[string]int{}
+	for _, f := range fs {
+		where := f.g.Top().String()
+		if where == "" {
+			where = "an unknown place"
+		}
+		place := fmt.Sprintf("[%s] %s", f.g.State, where)
+		if count[place] == 0 {
+			places = append(places, place)
+		}
+		count[place]++
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "and %d more created there, not shown:", len(fs))
+	for _, p := range places {
+		fmt.Fprintf(&b, "\n  %d blocked in %s", count[p], p)
+	}
+	return b.String()
 }

@@ -1,56 +1,44 @@
 package leaktest
 
 import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/leaksafe/leaksafe/internal/stacks"
 )
 
-// Profiles as Go 1.26 with GOEXPERIMENT=goroutineleakprofile writes them for a program that leaked
-// two goroutines through startLeak: one from main's goroutine (labelled 3) and one from a goroutine
-// labelled 4. Goroutine 8 is blocked on a channel that a global still holds: not leaked.
+// Two goroutines with the same stack, started by two checks (labelled 3 and 4), as Go 1.26 and
+// Go 1.27 print them under GODEBUG=tracebacklabels=1, beside the goroutine of a test that carries
+// label 3 too.
 const (
-	debug1 = `goroutineleak profile: total 2
-1 @ 0x47e0ce 0x4158ee 0x415432 0x4dcdd9 0x484641
-# labels: {"leaktest.check":"3"}
-#	0x4dcdd8	main.leakRecv+0x18	/src/main.go:15
+	dump126 = `goroutine 6 [chan receive labels:{"leaktest.check": "3"}]:
+testing.(*T).Run(0x1c3629786008, {0x51a2a8, 0x5}, 0x5f)
+	/go/src/testing/testing.go:2109 +0x4c5
+testing.tRunner(0x1c3629786008, 0x1c3629786010)
+	/go/src/testing/testing.go:2036 +0xea
+created by testing.(*T).Run in goroutine 1
+	/go/src/testing/testing.go:2101 +0x4c5
 
-1 @ 0x47e0ce 0x4158ee 0x415432 0x4dcdd9 0x484641
-# labels: {"a":"b", "leaktest.check":"4"}
-#	0x4dcdd8	main.leakRecv+0x18	/src/main.go:15
+goroutine 7 [chan receive (leaked) labels:{"a": "b", "leaktest.check": "3"}]:
+main.leak.func1()
+	/src/main.go:10 +0x19
+created by main.leak in goroutine 6
+	/src/main.go:10 +0x67
+
+goroutine 8 [chan receive (leaked) labels:{"leaktest.check": "4"}]:
+main.leak.func1()
+	/src/main.go:10 +0x19
+created by main.leak in goroutine 9
+	/src/main.go:10 +0x67
 `
-	debug2 = `goroutine 1 [running]:
-runtime/pprof.writeGoroutineStacks({0x51a2a8, 0x2769b4986000})
-	/usr/local/go/src/runtime/pprof/pprof.go:819 +0x6b
-main.main()
-	/src/main.go:50 +0x39e
-
-goroutine 7 [chan receive (leaked)]:
-main.leakRecv(...)
-	/src/main.go:15
-created by main.startLeak in goroutine 1
-	/src/main.go:19 +0x5f
-
-goroutine 8 [chan receive]:
-main.leakRecv(...)
-	/src/main.go:15
-created by main.startReachable in goroutine 1
-	/src/main.go:24 +0x89
-
-goroutine 11 [chan receive (leaked)]:
-internal/sync.runtime_SemacquireMutex(0x0?, 0x0?, 0x0?)
-	/usr/local/go/src/runtime/sema.go:95 +0x25
-main.(*T).wait(0x1c3629786008)
-	/src/main.go:30 +0x1f
-main.waitAll[...](0x1c3629786008)
-	/src/main.go:35 +0x1f
-created by main.startLeak in goroutine 9
-	/src/main.go:19 +0x5f
-`
-	// Go 1.27 prints labels after the state when GODEBUG=tracebacklabels=1 (its default for
-	// modules that say go 1.27); Go 1.26 prints them inside the brackets.
-	debug2Labels127 = `goroutine 19 [chan receive (leaked)] {a: b, leaktest.check: 3}:
+	dump127 = `goroutine 19 [chan receive (leaked)] {a: b, leaktest.check: 3}:
 main.leak.func1()
 	/src/main.go:10 +0x19
 created by main.leak in goroutine 1
@@ -62,91 +50,185 @@ main.leak.func1()
 created by main.leak in goroutine 1
 	/src/main.go:10 +0x67
 `
-	debug2Labels126 = `goroutine 21 [chan receive (leaked) labels:{"a": "b", "leaktest.check": "3"}]:
+	// Go 1.25 prints no labels in a dump: the debug=1 profile has them, per stack.
+	dump125 = `goroutine 7 [chan receive]:
 main.leak.func1()
 	/src/main.go:10 +0x19
-created by main.leak in goroutine 1
+created by main.leak in goroutine 6
 	/src/main.go:10 +0x67
+
+goroutine 11 [chan receive]:
+main.other()
+	/src/main.go:20 +0x19
+created by main.start in goroutine 6
+	/src/main.go:22 +0x67
 `
+	records125 = "goroutine profile: total 3\n" +
+		"1 @ 0x47e0ce 0x4158ee 0x415432 0x4dcdd9 0x484641\n" +
+		"# labels: {\"leaktest.check\":\"3\"}\n" +
+		"#\t0x4dcdd8\tmain.leak.func1+0x18\t\t/src/main.go:10\n" +
+		"\n" +
+		"1 @ 0x47e0ce 0x4158ee 0x415432 0x4dcdd9 0x484641\n" +
+		"# labels: {\"leaktest.check\":\"4\"}\n" +
+		"#\t0x4dcdd8\tmain.other+0x18\t\t\t/src/main.go:20\n"
 )
 
-func TestParseGoroutines(t *testing.T) {
-	gs := parseGoroutines(debug2)
-	require.Len(t, gs, 4, "one goroutine per block")
-
-	assert.Equal(t, 7, gs[1].id, "the id from the header")
-	assert.True(t, gs[1].leaked, "the state says leaked")
-	assert.False(t, gs[2].leaked, "goroutine 8 is only blocked")
-	assert.Equal(t, "main.leakRecv", gs[1].top(), "the function on top, without its arguments")
-	assert.True(t, gs[1].has("main.startLeak"), "the function that created it")
-	assert.Equal(t, "main.leakRecv /src/main.go:15\n", gs[1].key, "the key: frames outside the runtime")
-
-	assert.Equal(t, "internal/sync.runtime_SemacquireMutex", gs[3].top(), "internal/sync is not the runtime")
-	assert.True(t, gs[3].has("main.(*T).wait"), "a method, without its arguments")
-	assert.True(t, gs[3].has("main.waitAll[...]"), "a generic function, without its arguments")
-	assert.Contains(t, gs[3].text, "created by main.startLeak in goroutine 9", "the text as printed")
+// newCollection makes a collection of a dump and, where given, a debug=1 profile.
+func newCollection(dump, records string) *collection {
+	c := &collection{all: stacks.Parse(dump), byID: map[int]*stacks.Goroutine{}}
+	for i := range c.all {
+		c.byID[c.all[i].ID] = &c.all[i]
+	}
+	if records != "" {
+		c.records = stacks.ParseRecords(records)
+	}
+	return c
 }
 
-func TestParseRecords(t *testing.T) {
-	rs := parseRecords(debug1)
-	require.Len(t, rs, 2, "one record per stack and labels")
-	assert.Equal(t, 1, rs[0].count, "how many goroutines have the stack")
-	assert.Equal(t, "main.leakRecv /src/main.go:15\n", rs[0].key, "the same key as the goroutine's")
-	assert.True(t, carries(rs[1].labels, "4"), "labels among others")
-	assert.False(t, carries(rs[1].labels, "3"), "another check's label")
+func ids(gs []*stacks.Goroutine) []int {
+	var ids []int
+	for _, g := range gs {
+		ids = append(ids, g.ID)
+	}
+	return ids
 }
 
-func TestCarries(t *testing.T) {
+func TestOfCheck(t *testing.T) {
 	for _, tc := range []struct {
-		name, labels string
-		want         bool
+		name, dump, records, label string
+		want                       []int
 	}{
-		{"debug=1 record", `{"leaktest.check":"12"}`, true},
-		{"Go 1.26 header", `"a": "b", "leaktest.check": "12"}]:`, true},
-		{"Go 1.27 header", `a: b, leaktest.check: 12}:`, true},
-		{"a longer number", `{"leaktest.check":"123"}`, false},
-		{"no check label", `{"a":"12"}`, false},
-		{"no labels", ``, false},
+		{"Go 1.26 header labels, same stack as another check's", dump126, "", "3", []int{7}},
+		{"Go 1.26 header labels, the other check", dump126, "", "4", []int{8}},
+		{"Go 1.27 header labels, same stack as another check's", dump127, "", "3", []int{19}},
+		{"Go 1.27 header labels, the other check", dump127, "", "4", []int{20}},
+		{"a label no goroutine carries", dump127, "", "5", nil},
+		{"Go 1.25: labels from the debug=1 profile, matched by stack", dump125, records125, "3", []int{7}},
+		{"Go 1.25: the other stack", dump125, records125, "4", []int{11}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, carries(tc.labels, "12"))
+			got := newCollection(tc.dump, tc.records).ofCheck(tc.label, newConfig(nil))
+			assert.Equal(t, tc.want, ids(got), "the goroutines the check started, the test's own left out")
 		})
 	}
+	t.Run("an option ignores a goroutine", func(t *testing.T) {
+		got := newCollection(dump127, "").ofCheck("3", newConfig([]Option{IgnoreTopFunction("main.leak.func1")}))
+		assert.Empty(t, got, "ignored by its top function")
+	})
 }
 
-func TestMatch(t *testing.T) {
-	leaked := func(gs []*goroutine) []*goroutine {
-		var l []*goroutine
-		for _, g := range gs {
-			if g.leaked {
-				l = append(l, g)
-			}
+func TestReportListsEachGoroutineOnce(t *testing.T) {
+	c := newCollection(dump127, "")
+	var fs findings
+	fs.add(c.byID[19], byProfile)
+	fs.add(c.byID[19], byGoleak)
+	fs.add(c.byID[20], byRetries)
+	r := fs.report()
+	assert.Equal(t, 1, strings.Count(r, "goroutine 19 ["), "seen by two oracles, listed once")
+	assert.Contains(t, r, "leaktest: 2 goroutine(s) left behind, created at 1 site(s)")
+	assert.Contains(t, r, "[leak profile: blocked forever; goleak: still running]\ngoroutine 19 [", "both oracles named")
+	assert.Contains(t, r, "[still running after retries]\ngoroutine 20 [")
+	assert.Contains(t, r, "2 goroutine(s) created by main.leak /src/main.go:10:", "grouped by the go statement")
+	assert.Empty(t, (&findings{}).report(), "nothing to report")
+}
+
+func TestReportIsCapped(t *testing.T) {
+	var dump strings.Builder
+	for site := range fullSites + 2 {
+		for i := range fullPerSite + 4 {
+			fmt.Fprintf(&dump, "goroutine %d [chan receive (leaked)]:\nmain.block()\n\t/src/main.go:%d +0x19\n"+
+				"created by main.start in goroutine 1\n\t/src/main.go:%d +0x67\n\n", 100*site+i+10, 5+i%2, 100+site)
 		}
-		return l
 	}
-	t.Run("by stack when headers have no labels", func(t *testing.T) {
-		gs := leaked(parseGoroutines(debug2))
-		found := match(parseRecords(debug1), gs, "3")
-		require.Len(t, found, 1, "the goroutine whose stack the labelled record has")
-		assert.Equal(t, 7, found[0].id, "the leaked goroutine with that stack")
-	})
-	t.Run("a record with no goroutine keeps its own stack", func(t *testing.T) {
-		found := match(parseRecords(debug1), nil, "4")
-		require.Len(t, found, 1, "the record itself")
-		assert.Equal(t, -1, found[0].id, "no id is known")
-		assert.Contains(t, found[0].text, "main.leakRecv+0x18", "the record's stack")
-	})
-	t.Run("by Go 1.27 header labels", func(t *testing.T) {
-		found := match(nil, parseGoroutines(debug2Labels127), "4")
-		require.Len(t, found, 1, "the goroutine labelled 4")
-		assert.Equal(t, 20, found[0].id)
-	})
-	t.Run("by Go 1.26 header labels", func(t *testing.T) {
-		found := match(nil, parseGoroutines(debug2Labels126), "3")
-		require.Len(t, found, 1, "the goroutine labelled 3")
-		assert.Equal(t, 21, found[0].id)
-	})
-	t.Run("another label matches nothing", func(t *testing.T) {
-		assert.Empty(t, match(parseRecords(debug1), parseGoroutines(debug2), "5"))
-	})
+	c := newCollection(dump.String(), "")
+	var fs findings
+	for i := range c.all {
+		fs.add(&c.all[i], byProfile)
+	}
+	r := fs.report()
+	total := (fullSites + 2) * (fullPerSite + 4)
+	assert.Contains(t, r, fmt.Sprintf("leaktest: %d goroutine(s) left behind, created at %d site(s)", total, fullSites+2))
+	assert.Equal(t, fullSites*fullPerSite, strings.Count(r, "\ngoroutine "), "the first goroutines of the first sites in full")
+	assert.Contains(t, r, "and 4 more created there, not shown:\n  2 blocked in [chan receive] main.block /src/main.go:6\n"+
+		"  2 blocked in [chan receive] main.block /src/main.go:5", "the rest counted by where they block")
+	assert.Contains(t, r, "and at other sites:\n  7 goroutine(s) created by main.start /src/main.go:120\n"+
+		"  7 goroutine(s) created by main.start /src/main.go:121", "the last sites counted")
+}
+
+func TestCollectCoalesces(t *testing.T) {
+	const checks = 10
+	release := make(chan struct{})
+	started := make(chan struct{}, 1)
+	collector.mu.Lock()
+	require.False(t, collector.running, "no collection running")
+	first := true
+	collector.hook = func() {
+		if first {
+			first = false
+			started <- struct{}{}
+			<-release // the first collection runs until the checks below are waiting
+		}
+	}
+	runs := collector.runs
+	collector.mu.Unlock()
+	defer func() {
+		collector.mu.Lock()
+		collector.hook = nil
+		collector.mu.Unlock()
+	}()
+
+	results := make(chan *collection, checks+1)
+	var wg sync.WaitGroup
+	wg.Go(func() { results <- collect(false) })
+	select {
+	case <-started:
+	case <-time.After(deadline):
+		t.Fatal("the first collection did not start")
+	}
+	for range checks {
+		wg.Go(func() { results <- collect(false) })
+	}
+	for start := time.Now(); ; time.Sleep(time.Millisecond) {
+		collector.mu.Lock()
+		waiting := collector.waiting
+		collector.mu.Unlock()
+		if waiting == checks {
+			break
+		}
+		require.Less(t, time.Since(start), deadline, "the checks did not all wait")
+	}
+	close(release)
+	wg.Wait()
+	close(results)
+	firstResult := <-results
+	var later []*collection
+	for c := range results {
+		if c != firstResult {
+			later = append(later, c)
+		}
+	}
+	require.Len(t, later, checks, "every check that asked during the first collection waited for the next")
+	for _, c := range later {
+		assert.Same(t, later[0], c, "and they all took the same one")
+	}
+	collector.mu.Lock()
+	assert.Equal(t, runs+2, collector.runs, "two collections for eleven checks")
+	collector.mu.Unlock()
+}
+
+// deadline bounds every wait in a test.
+const deadline = 10 * time.Second
+
+func TestShowLabels(t *testing.T) {
+	for _, tc := range []struct{ name, godebug, want string }{
+		{"GODEBUG unset", "", "tracebacklabels=1"},
+		{"other settings kept", "gctrace=0", "gctrace=0,tracebacklabels=1"},
+		{"the user's own choice kept", "tracebacklabels=0", "tracebacklabels=0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("GODEBUG", tc.godebug)
+			showLabels()
+			assert.Equal(t, tc.want, os.Getenv("GODEBUG"))
+		})
+	}
 }

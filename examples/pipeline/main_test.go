@@ -12,11 +12,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
+
+	"github.com/leaksafe/leaksafe/leaktest"
 )
 
+// TestMain fails the test binary if the program's tests leave a goroutine running, or one that the
+// runtime's goroutine leak profile proves leaked, where the toolchain has it.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	leaktest.VerifyTestMain(m)
 }
 
 // tree writes files named by their contents under a temporary directory and returns its path and the

@@ -43,7 +43,7 @@ func blockOnChan(release <-chan struct{}, blocked chan<- stacks.Frame) {
 func blockOnMutex(mu *sync.Mutex, blocked chan<- stacks.Frame) {
 	blocked <- here()
 	mu.Lock()
-	mu.Unlock()
+	defer mu.Unlock() // leave it as it was for the test to unlock
 }
 
 // waitFor returns the goroutine of dump whose stack holds fn, after waiting under the deadline for it
