@@ -108,7 +108,8 @@ var flowSources = []struct {
 
 // BenchmarkFlow moves b.N items through source → Buffer(64) → Map → Filter → consumer. The plain
 // rows have no Buffer stage: their source sends on its own channel, unbuffered or of 64 values;
-// impl=leaksafe-Generate has that shape too.
+// impl=leaksafe-Generate has that shape too. impl=plain-buffered64-stage keeps the buffer stage, to
+// compare the same stages.
 func BenchmarkFlow(b *testing.B) {
 	b.Run("impl=plain", func(b *testing.B) {
 		m := startMeter(b)
@@ -118,6 +119,13 @@ func BenchmarkFlow(b *testing.B) {
 	b.Run("impl=plain-buffered64", func(b *testing.B) {
 		m := startMeter(b)
 		consume(plainFilter(plainBufferedMap(bufferedSource(b.N), inc), keepAll, batchSize))
+		m.stop(b.N)
+	})
+	b.Run("impl=plain-buffered64-stage", func(b *testing.B) {
+		// The same stages as impl=leaksafe: a buffer stage of its own after the source.
+		m := startMeter(b)
+		buf := plainBufferedMap(bufferedSource(b.N), noop.fn)
+		consume(plainFilter(plainBufferedMap(buf, inc), keepAll, batchSize))
 		m.stop(b.N)
 	})
 	for _, f := range flowSources {
@@ -152,6 +160,12 @@ func BenchmarkFlowParallelMap(b *testing.B) {
 	b.Run("impl=plain-buffered64", func(b *testing.B) {
 		m := startMeter(b)
 		consume(plainBufferedPool(bufferedSource(b.N), workers, noop.fn))
+		m.stop(b.N)
+	})
+	b.Run("impl=plain-buffered64-stage", func(b *testing.B) {
+		// The same stages as impl=leaksafe: a buffer stage of its own after the source.
+		m := startMeter(b)
+		consume(plainBufferedPool(plainBufferedMap(bufferedSource(b.N), noop.fn), workers, noop.fn))
 		m.stop(b.N)
 	})
 	impls := []struct {
