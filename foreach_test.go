@@ -16,30 +16,11 @@ import (
 	"github.com/leaksafe/leaksafe"
 )
 
-// forEach runs leaksafe.ForEach in a goroutine of its own and fails t if it does not return within
-// the deadline. It returns ForEach's error, or the value it panicked with.
+// forEach runs leaksafe.ForEach under the deadline (see within) and returns what it panicked with,
+// or its error.
 func forEach[T any](t *testing.T, done <-chan struct{}, in <-chan T, workers int, fn func(<-chan struct{}, T) error) (panicked any, err error) {
 	t.Helper()
-	type outcome struct {
-		err      error
-		panicked any
-	}
-	res := make(chan outcome, 1)
-	go func() {
-		var o outcome
-		defer func() {
-			o.panicked = recover()
-			res <- o
-		}()
-		o.err = leaksafe.ForEach(done, in, workers, fn)
-	}()
-	select {
-	case o := <-res:
-		return o.panicked, o.err
-	case <-time.After(deadline):
-		t.Fatalf("ForEach did not return within %v", deadline)
-	}
-	return nil, nil
+	return within(t, "ForEach", func() error { return leaksafe.ForEach(done, in, workers, fn) })
 }
 
 func TestForEachTermination(t *testing.T) {

@@ -15,30 +15,11 @@ import (
 	"github.com/leaksafe/leaksafe"
 )
 
-// waitFor runs g.Wait and fails t if it does not return within the deadline. It returns Wait's error,
-// or the value Wait panicked with.
+// waitFor runs g.Wait under the deadline (see within) and returns what it panicked with, or its
+// error.
 func waitFor(t *testing.T, g *leaksafe.Group) (panicked any, err error) {
 	t.Helper()
-	type outcome struct {
-		err      error
-		panicked any
-	}
-	res := make(chan outcome, 1)
-	go func() {
-		var o outcome
-		defer func() {
-			o.panicked = recover()
-			res <- o
-		}()
-		o.err = g.Wait()
-	}()
-	select {
-	case o := <-res:
-		return o.panicked, o.err
-	case <-time.After(deadline):
-		t.Fatalf("Wait did not return within %v", deadline)
-	}
-	return nil, nil
+	return within(t, "Wait", g.Wait)
 }
 
 func TestGroupTermination(t *testing.T) {

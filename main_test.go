@@ -43,6 +43,34 @@ func isClosed(ch <-chan struct{}) bool {
 	}
 }
 
+// within calls f, a blocking call named what, in a goroutine of its own and fails t if f does not
+// return within the deadline. It returns the value f panicked with, or f's error.
+func within(t *testing.T, what string, f func() error) (panicked any, err error) {
+	t.Helper()
+	type outcome struct {
+		panicked any
+		err      error
+	}
+	res := make(chan outcome, 1)
+	go func() {
+		var o outcome
+		defer func() {
+			o.panicked = recover()
+			res <- o
+		}()
+		o.err = f()
+	}()
+	timer := time.NewTimer(deadline)
+	defer timer.Stop()
+	select {
+	case o := <-res:
+		return o.panicked, o.err
+	case <-timer.C:
+		t.Fatalf("%s did not return within %v", what, deadline)
+	}
+	return nil, nil
+}
+
 // receive returns the next value of out, failing t if out is closed or nothing arrives in time.
 func receive[T any](t *testing.T, out <-chan T) T {
 	t.Helper()
