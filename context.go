@@ -8,7 +8,7 @@ import (
 
 // ErrStopped is the error of a blocking call that returned because its done channel closed before
 // the work was complete: [ForEach], [Group.Wait] of a group whose parent closed, [FirstOK], and the
-// calls that read a stream to its end. Test for it with errors.Is.
+// calls that read a stream to its end, [Reduce] and [Collect]. Test for it with errors.Is.
 var ErrStopped = errors.New("leaksafe: stopped")
 
 // WithDone returns a context that carries the values and the deadline of parent and is cancelled when
