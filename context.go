@@ -7,7 +7,8 @@ import (
 )
 
 // ErrStopped is the error of a blocking call that returned because its done channel closed before
-// the work was complete, such as [ForEach] and [FirstOK]. Test for it with errors.Is.
+// the work was complete: [ForEach], [FirstOK], and the calls that read a stream to its end,
+// [Reduce] and [Collect]. Test for it with errors.Is.
 var ErrStopped = errors.New("leaksafe: stopped")
 
 // WithDone returns a context that carries the values and the deadline of parent and is cancelled when

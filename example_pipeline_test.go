@@ -20,13 +20,13 @@ type fileSum struct {
 
 // walkFiles yields the regular files under root in lexical order, and any error met on the way, until
 // the consumer stops asking.
-func walkFiles(root string) iter.Seq[leaksafe.Result[string]] {
-	return func(yield func(leaksafe.Result[string]) bool) {
+func walkFiles(root string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
 		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err == nil && !d.Type().IsRegular() {
 				return nil
 			}
-			if !yield(leaksafe.Try(path, err)) {
+			if !yield(path, err) {
 				return filepath.SkipAll // the consumer has stopped: end the walk
 			}
 			return nil
@@ -79,10 +79,11 @@ func makeTree() (string, error) {
 	return root, nil
 }
 
-// Hash the files of a tree on four workers, print the digests in walk order, and stop at the first
-// file whose digest is the one we look for. Breaking out of the loop stops the walk, the workers and
-// the hashing, and waits for all of them: nothing is left running, and the rest of the tree is never
-// read.
+// List the files of a tree whose digest is on a deny list. The walk feeds four workers that hash the
+// files; FilterMap keeps the matches, and every error, as paths relative to the root; Collect gathers
+// them in walk order. The first error (a directory or a file that cannot be read) ends Collect, and
+// closing done then stops the walk and the workers, so the rest of the tree is never read. Waiting
+// for terminated makes sure that nothing is left running.
 func Example_pipeline() {
 	root, err := makeTree()
 	if err != nil {
@@ -90,29 +91,26 @@ func Example_pipeline() {
 		return
 	}
 	defer func() { _ = os.RemoveAll(root) }()
-	want := sha256.Sum256([]byte("hunter2"))
+	denied := map[[sha256.Size]byte]bool{
+		sha256.Sum256([]byte("hunter2")):     true,
+		sha256.Sum256([]byte("workers = 4")): true,
+	}
 
-	hashes := func(done <-chan struct{}) (<-chan leaksafe.Result[fileSum], <-chan struct{}) {
-		paths, t1 := leaksafe.FromSeq(done, walkFiles(root))
-		sums, t2 := leaksafe.ParallelMapOrdered(done, paths, 4, hashFile)
-		return sums, leaksafe.All(t1, t2)
-	}
-	for r := range leaksafe.Range(nil, hashes) {
-		if r.Err != nil {
-			fmt.Println("error:", r.Err)
-			continue
-		}
+	done := make(chan struct{})
+	paths, t1 := leaksafe.FromSeq2(done, walkFiles(root))
+	sums, t2 := leaksafe.ParallelMapOrdered(done, paths, 4, hashFile)
+	hits, t3 := leaksafe.FilterMap(done, sums, func(r leaksafe.Result[fileSum]) (leaksafe.Result[string], bool) {
 		rel, _ := filepath.Rel(root, r.Value.path)
-		fmt.Printf("%x  %s\n", r.Value.sum[:4], filepath.ToSlash(rel))
-		if r.Value.sum == want {
-			fmt.Println("found it")
-			break // the pipeline is stopped and has exited before the loop statement completes
-		}
+		return leaksafe.Try(filepath.ToSlash(rel), r.Err), r.Err != nil || denied[r.Value.sum]
+	})
+	found, err := leaksafe.Collect(done, hits)
+	close(done) // after an error, the walk and the workers are still running: stop them
+	<-leaksafe.All(t1, t2, t3)
+
+	if err != nil {
+		fmt.Println("error:", err)
+		return
 	}
-	// Output:
-	// 0057061a  a/notes.txt
-	// fb7dea74  a/todo.txt
-	// 4288f736  b/config.ini
-	// f52fbd32  b/secret.key
-	// found it
+	fmt.Println(found)
+	// Output: [b/config.ini b/secret.key]
 }

@@ -124,3 +124,35 @@ func FromSeq[T any](done <-chan struct{}, seq iter.Seq[T]) (out <-chan T, termin
 	}()
 	return ch, term
 }
+
+// FromSeq2 starts one goroutine that ranges over seq and sends each pair it yields on out as a
+// [Result]: the value as Value, the error as Err. An error travels in the stream with the values,
+// so the consumer sees where it came and decides whether to stop.
+//
+// The goroutine ends when seq returns or when done closes; an error does not end it, since seq
+// decides whether to go on after one. Once done is seen closed, yield returns false, so a
+// well-behaved iterator stops at once; seq is not called at all if done is already closed. The
+// goroutine then closes out, then terminated.
+//
+// out holds one value. FromSeq2 panics if seq is nil. seq must not panic and must stop when yield
+// returns false, as every iterator must.
+func FromSeq2[T any](done <-chan struct{}, seq iter.Seq2[T, error]) (out <-chan Result[T], terminated <-chan struct{}) {
+	if seq == nil {
+		panic("leaksafe: FromSeq2: nil seq")
+	}
+	ch := make(chan Result[T], 1)
+	term := make(chan struct{})
+	go func() {
+		defer close(term)
+		defer close(ch)
+		if !isOpen(done) {
+			return
+		}
+		for v, err := range seq {
+			if !send(done, ch, Result[T]{Value: v, Err: err}) {
+				return
+			}
+		}
+	}()
+	return ch, term
+}
