@@ -243,10 +243,21 @@ func TestNegativeControls(t *testing.T) {
 			want: []string{
 				"--- PASS: TestControl",
 				"leaktest: 2 goroutine(s) left behind",
-				"[goleak: still running]",
 				"leaktest_test.blockOnHeld",
 				"leaktest_test.blockForever",
 			},
+		},
+		{
+			name:        "VerifyTestMain reports a proven leak without goleak's retries",
+			control:     "testmain",
+			needProfile: true,
+			want: []string{
+				"leaktest: 2 goroutine(s) left behind",
+				"[leak profile: blocked forever]",
+				"[still running, not retried]",
+			},
+			wantNot: []string{"goleak"},
+			count:   map[string]int{"leaktest_test.blockForever()": 1},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -223,7 +223,8 @@ func VerifyTestMain(m *testing.M, opts ...Option) {
 // testing package's own goroutines excepted), each once. It returns nil when there are none.
 //
 // Find is what [VerifyTestMain] runs after the tests. It waits while goleak retries (about half a
-// second at most) when goroutines are still running.
+// second at most) when goroutines are still running, unless the profile has already proved a leak:
+// it then lists the goroutines still running as they are, without the retries.
 func Find(opts ...Option) error {
 	c := newConfig(opts)
 	coll := collect(true)
@@ -233,13 +234,33 @@ func Find(opts ...Option) error {
 			fs.add(g, byProfile)
 		}
 	}
-	if err := goleak.Find(c.goleak...); err != nil {
-		fs.addGoleak(err, coll)
+	if len(fs.list) == 0 {
+		if err := goleak.Find(c.goleak...); err != nil {
+			fs.addGoleak(err, coll)
+		}
+	} else {
+		// A proven leak is reported already: list what else runs without goleak's retries.
+		for i := range coll.all {
+			if g := &coll.all[i]; !g.Leaked && !isTestMachinery(g) && !isRuntime(g) && !isSignalLoop(g) && !c.ignored(g) {
+				fs.add(g, bySnapshot)
+			}
+		}
 	}
 	if r := fs.report(); r != "" {
 		return errors.New(r)
 	}
 	return nil
+}
+
+// isSignalLoop reports whether g is the goroutine of os/signal that delivers signals, which lives as
+// long as the process and which goleak leaves out too.
+func isSignalLoop(g *stacks.Goroutine) bool {
+	for _, f := range g.Frames {
+		if f.Func == "os/signal.signal_recv" || f.Func == "os/signal.loop" {
+			return true
+		}
+	}
+	return false
 }
 
 // Check fails the test tb if, once tb and its cleanups have finished, a goroutine started during
