@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -20,9 +21,25 @@ var forEachImpls = []forEachImpl{
 		return leaksafe.ForEach(nil, in, workers, func(_ <-chan struct{}, v int) error { return fn(v) })
 	}},
 	{"paralleldowork", func(in <-chan int, workers int, fn func(int) error) error {
-		// The same work without errors: what ForEach adds its error handling to.
+		// The same work without errors, and without a done to select on.
 		<-leaksafe.ParallelDoWork(nil, in, workers, func(v int) { _ = fn(v) })
 		return nil
+	}},
+	{"paralleldowork+group", func(in <-chan int, workers int, fn func(int) error) error {
+		// ForEach's semantics by hand: ParallelDoWork under a Group that the first error stops.
+		g := leaksafe.NewGroup(nil)
+		g.Go(func(done <-chan struct{}) error {
+			var once sync.Once
+			var first error
+			<-leaksafe.ParallelDoWork(done, in, workers, func(v int) {
+				if err := fn(v); err != nil {
+					once.Do(func() { first = err })
+					g.Stop()
+				}
+			})
+			return first // every call has returned: terminated closed after them
+		})
+		return g.Wait()
 	}},
 	{"group", func(in <-chan int, workers int, fn func(int) error) error {
 		g := leaksafe.NewGroup(nil)
