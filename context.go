@@ -3,6 +3,7 @@ package leaksafe
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -72,4 +73,4 @@ func (c doneContext) Err() error {
 	return context.Canceled
 }
 
-func (c doneContext) String() string { return "leaksafe.WithDone" }
+func (c doneContext) String() string { return fmt.Sprint(c.parent) + ".WithDone" }

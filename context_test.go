@@ -2,6 +2,7 @@ package leaksafe_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -125,6 +126,7 @@ func TestWithDoneGoroutines(t *testing.T) {
 			done := make(chan struct{}) // never closed
 			ctx := leaksafe.WithDone(context.Background(), done)
 			assert.NoError(t, ctx.Err())
+			assert.Equal(t, "context.Background.WithDone", fmt.Sprint(ctx))
 			ctx = leaksafe.WithDone(context.WithValue(context.Background(), ctxKey{}, 1), done)
 			assert.Equal(t, 1, ctx.Value(ctxKey{}))
 		})
