@@ -70,10 +70,11 @@
 // Every test and example of this package runs under the leaktest subpackage's VerifyTestMain, which
 // fails the test binary if a goroutine is still running at its end (go.uber.org/goleak) or if the
 // runtime's goroutine leak profile, where the toolchain has it, proves one leaked. Time-based
-// behaviour is tested inside [testing/synctest] bubbles. For each primitive the tests cover every way it can end: input drained
-// to the end, done closed before any value, done closed mid-stream, a consumer that stops reading and
-// closes done, a nil input and a closed input; each case ends by receiving from terminated under a
-// deadline. Fuzz targets build random pipelines and check that nothing is left running.
+// behaviour is tested inside [testing/synctest] bubbles. For each primitive the tests cover every
+// way it can end: input drained to the end, done closed before any value, done closed mid-stream, a
+// consumer that stops reading and closes done, a nil input and a closed input; each case ends by
+// receiving from terminated under a deadline. Fuzz targets build random pipelines and check that
+// nothing is left running.
 //
 // The leaktest subpackage gives the same checks to users' own tests: it combines goleak's snapshot
 // with the Go runtime's goroutine leak profile, which proves a goroutine is blocked forever.

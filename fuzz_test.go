@@ -680,10 +680,10 @@ func fuzzConsumeRange(t *testing.T, p *fuzzProgram, mode, stop int) {
 }
 
 // FuzzParallelMap checks ParallelMap and ParallelMapOrdered with random worker counts, delays,
-// buffered and one-value inputs, input sizes, consumer stops and cancellation points: every input is delivered exactly once when
-// nothing cancels, in input order for the ordered form; the number of calls of fn running ahead of
-// the consumer stays within the documented bound; and after done closes, at most one call per
-// worker starts.
+// buffered and one-value inputs, input sizes, consumer stops and cancellation points: every input
+// is delivered exactly once when nothing cancels, in input order for the ordered form; the number
+// of calls of fn running ahead of the consumer stays within the documented bound; and after done
+// closes, at most one call per worker starts.
 func FuzzParallelMap(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{1, 3, 40, 64, 0, 2})

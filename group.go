@@ -224,8 +224,9 @@ func (g *Group) doneChan() chan struct{} {
 }
 
 // Stop closes the group's done channel, telling every running function to return, cancels the
-// context that [NewGroupContext] returned, if any, and stops [Group.Go] from starting more. It does not wait for the functions to return; [Group.Wait] does.
-// Stop may be called any number of times, from any goroutine.
+// context that [NewGroupContext] returned, if any, and stops [Group.Go] from starting more. It does
+// not wait for the functions to return; [Group.Wait] does. Stop may be called any number of times,
+// from any goroutine.
 func (g *Group) Stop() {
 	g.stopOnce.Do(func() {
 		close(g.doneChan())

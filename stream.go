@@ -122,9 +122,9 @@ func Filter[T any](done <-chan struct{}, in <-chan T, keep func(T) bool) (out <-
 
 // Tee starts one goroutine that sends every value of in on both out1 and out2.
 //
-// Tee sends each value to both outputs, in either order, before it reads the next one. out1 and out2
-// are unbuffered, whatever in holds, so a branch that is not read stalls the other one until done closes: the owner must
-// read both, or close done.
+// Tee sends each value to both outputs, in either order, before it reads the next one. out1 and
+// out2 are unbuffered, whatever in holds, so a branch that is not read stalls the other one until
+// done closes: the owner must read both, or close done.
 //
 // The goroutine ends when in closes or when done closes. It then closes out1 and out2, then
 // terminated. Tee does not close in; its sender does.
