@@ -816,9 +816,13 @@ func FuzzGroup(f *testing.F) {
 			panicOf  = map[int]string{} // the value each panicking function panics with
 			blocking bool               // a function waits for the group's done
 			late     atomic.Int64       // functions that ran although Go was called after done
+			tried    = map[int]bool{}   // started by TryGo, which reported true
+			refused  = map[int]bool{}   // offered to TryGo, which reported false
 		)
 		for i := 1; i <= tasks; i++ {
-			b := p.intn(behaviours)
+			raw := p.next()
+			b := raw % behaviours
+			useTryGo := raw >= 128 // the low bits choose the behaviour, as in inputs before TryGo
 			if limit > 0 && (b == waitsForDone || b == startsAnother) {
 				b = returnNil // with a limit, these can hold every slot: the owner's own deadlock
 			}
@@ -834,7 +838,7 @@ func FuzzGroup(f *testing.F) {
 			}
 			mu.Unlock()
 			doneBefore := isClosed(g.Done())
-			g.Go(func(done <-chan struct{}) error {
+			fn := func(done <-chan struct{}) error {
 				mu.Lock()
 				ran[i] = true
 				mu.Unlock()
@@ -854,7 +858,19 @@ func FuzzGroup(f *testing.F) {
 					g.Go(func(<-chan struct{}) error { return nil })
 				}
 				return nil
-			})
+			}
+			switch {
+			case !useTryGo:
+				g.Go(fn)
+			case g.TryGo(fn):
+				mu.Lock()
+				tried[i] = true
+				mu.Unlock()
+			default:
+				mu.Lock()
+				refused[i] = true
+				mu.Unlock()
+			}
 			if i == parentCloses-1 {
 				closeParent()
 			}
@@ -873,6 +889,16 @@ func FuzzGroup(f *testing.F) {
 		}
 		mu.Lock()
 		defer mu.Unlock()
+		for i := range tried {
+			if !ran[i] {
+				t.Fatalf("TryGo reported function %d started, yet it never ran", i)
+			}
+		}
+		for i := range refused {
+			if ran[i] {
+				t.Fatalf("TryGo reported function %d not started, yet it ran", i)
+			}
+		}
 		var startedPanics []any
 		var startedErrs []error
 		for i := range ran {
