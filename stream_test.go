@@ -14,13 +14,16 @@ import (
 	"github.com/leaksafe/leaksafe/leaktest"
 )
 
-// stage is a one-input, one-output primitive under test, with the output it must give for a drained
-// input.
-type stage struct {
+// stageCase is one output of a primitive under test, started on an int input, with the output it must
+// give for a drained input.
+type stageCase[U any] struct {
 	name  string
-	start func(done <-chan struct{}, in <-chan int) (<-chan int, <-chan struct{})
-	want  func(in []int) []int
+	start func(done <-chan struct{}, in <-chan int) (<-chan U, <-chan struct{})
+	want  func(in []int) []U
 }
+
+// stage is a one-input, one-output primitive whose values keep their type.
+type stage = stageCase[int]
 
 func identity(in []int) []int { return in }
 
@@ -71,55 +74,62 @@ var stages = []stage{
 	}, identity},
 }
 
-// TestStageTermination runs every one-input stage through every way it can end. Each case ends by
-// receiving from terminated under a deadline; TestMain then checks that no goroutine is left.
+// TestStageTermination runs every one-input stage through every way it can end (see
+// stageTermination).
 func TestStageTermination(t *testing.T) {
 	for _, s := range stages {
-		t.Run(s.name, func(t *testing.T) {
-			t.Run("input drained to the end", func(t *testing.T) {
-				out, terminated := s.start(nil, feed(nil, 100))
-				assert.Equal(t, s.want(count(100)), drain(t, out), "every value, in order")
-				waitClosed(t, terminated, "terminated")
-			})
-			t.Run("done closed before any value", func(t *testing.T) {
-				done := make(chan struct{})
-				close(done)
-				out, terminated := s.start(done, feed(done, -1))
-				assert.Empty(t, drain(t, out), "no value after done is closed")
-				waitClosed(t, terminated, "terminated")
-			})
-			t.Run("done closed mid-stream", func(t *testing.T) {
-				done := make(chan struct{})
-				out, terminated := s.start(done, feed(done, -1))
-				receive(t, out)
-				receive(t, out)
-				close(done)
-				drain(t, out) // at most the values already on their way
-				waitClosed(t, terminated, "terminated")
-			})
-			t.Run("consumer stops reading then closes done", func(t *testing.T) {
-				done := make(chan struct{})
-				out, terminated := s.start(done, feed(done, -1))
-				receive(t, out)
-				assert.False(t, isClosed(terminated), "terminated closed while the input is open and done is not")
-				close(done) // out is never read again
-				waitClosed(t, terminated, "terminated")
-			})
-			t.Run("nil input", func(t *testing.T) {
-				done := make(chan struct{})
-				out, terminated := s.start(done, nil)
-				assert.False(t, isClosed(terminated), "a nil input must keep the stage waiting until done closes")
-				close(done)
-				assert.Empty(t, drain(t, out), "a nil input delivers nothing")
-				waitClosed(t, terminated, "terminated")
-			})
-			t.Run("closed input", func(t *testing.T) {
-				out, terminated := s.start(nil, closedChan[int]())
-				assert.Empty(t, drain(t, out), "a closed input delivers nothing")
-				waitClosed(t, terminated, "terminated")
-			})
-		})
+		stageTermination(t, s)
 	}
+}
+
+// stageTermination runs s through every way a stage can end. Each case ends by receiving from
+// terminated under a deadline; TestMain then checks that no goroutine is left.
+func stageTermination[U any](t *testing.T, s stageCase[U]) {
+	t.Helper()
+	t.Run(s.name, func(t *testing.T) {
+		t.Run("input drained to the end", func(t *testing.T) {
+			out, terminated := s.start(nil, feed(nil, 100))
+			assert.Equal(t, s.want(count(100)), drain(t, out), "every value, in order")
+			waitClosed(t, terminated, "terminated")
+		})
+		t.Run("done closed before any value", func(t *testing.T) {
+			done := make(chan struct{})
+			close(done)
+			out, terminated := s.start(done, feed(done, -1))
+			assert.Empty(t, drain(t, out), "no value after done is closed")
+			waitClosed(t, terminated, "terminated")
+		})
+		t.Run("done closed mid-stream", func(t *testing.T) {
+			done := make(chan struct{})
+			out, terminated := s.start(done, feed(done, -1))
+			receive(t, out)
+			receive(t, out)
+			close(done)
+			drain(t, out) // at most the values already on their way
+			waitClosed(t, terminated, "terminated")
+		})
+		t.Run("consumer stops reading then closes done", func(t *testing.T) {
+			done := make(chan struct{})
+			out, terminated := s.start(done, feed(done, -1))
+			receive(t, out)
+			assert.False(t, isClosed(terminated), "terminated closed while the input is open and done is not")
+			close(done) // out is never read again
+			waitClosed(t, terminated, "terminated")
+		})
+		t.Run("nil input", func(t *testing.T) {
+			done := make(chan struct{})
+			out, terminated := s.start(done, nil)
+			assert.False(t, isClosed(terminated), "a nil input must keep the stage waiting until done closes")
+			close(done)
+			assert.Empty(t, drain(t, out), "a nil input delivers nothing")
+			waitClosed(t, terminated, "terminated")
+		})
+		t.Run("closed input", func(t *testing.T) {
+			out, terminated := s.start(nil, closedChan[int]())
+			assert.Empty(t, drain(t, out), "a closed input delivers nothing")
+			waitClosed(t, terminated, "terminated")
+		})
+	})
 }
 
 // TestStageClosesOutputBeforeTerminated pins the order of closing: outputs, then terminated.

@@ -16,14 +16,6 @@ import (
 	"github.com/leaksafe/leaksafe"
 )
 
-// verbCase is one output of a new stage under test, started on an int input, with the output it must
-// give for a drained input.
-type verbCase[U any] struct {
-	name  string
-	start func(done <-chan struct{}, in <-chan int) (<-chan U, <-chan struct{})
-	want  func(in []int) []U
-}
-
 // withReader starts a test-owned goroutine that reads other until it closes, so that a stage whose
 // outputs hold each other back (Partition) can be tested one output at a time.
 func withReader[T any](out, other <-chan T, terminated <-chan struct{}) (<-chan T, <-chan struct{}) {
@@ -76,7 +68,7 @@ func repeatTwice(v int) iter.Seq[int] {
 }
 
 var (
-	filterMapCase = verbCase[string]{"FilterMap", func(done <-chan struct{}, in <-chan int) (<-chan string, <-chan struct{}) {
+	filterMapCase = stageCase[string]{"FilterMap", func(done <-chan struct{}, in <-chan int) (<-chan string, <-chan struct{}) {
 		return leaksafe.FilterMap(done, in, func(v int) (string, bool) { return strconv.Itoa(v), even(v) })
 	}, func(in []int) []string {
 		var out []string
@@ -85,7 +77,7 @@ var (
 		}
 		return out
 	}}
-	flatMapCase = verbCase[int]{"FlatMap", func(done <-chan struct{}, in <-chan int) (<-chan int, <-chan struct{}) {
+	flatMapCase = stageCase[int]{"FlatMap", func(done <-chan struct{}, in <-chan int) (<-chan int, <-chan struct{}) {
 		return leaksafe.FlatMap(done, in, repeatTwice)
 	}, func(in []int) []int {
 		var out []int
@@ -94,14 +86,14 @@ var (
 		}
 		return out
 	}}
-	partitionKeptCase = verbCase[int]{"Partition kept", func(done <-chan struct{}, in <-chan int) (<-chan int, <-chan struct{}) {
+	partitionKeptCase = stageCase[int]{"Partition kept", func(done <-chan struct{}, in <-chan int) (<-chan int, <-chan struct{}) {
 		return withReader(leaksafe.Partition(done, in, even))
 	}, func(in []int) []int { return keepWhere(in, even) }}
-	partitionRestCase = verbCase[int]{"Partition rest", func(done <-chan struct{}, in <-chan int) (<-chan int, <-chan struct{}) {
+	partitionRestCase = stageCase[int]{"Partition rest", func(done <-chan struct{}, in <-chan int) (<-chan int, <-chan struct{}) {
 		kept, rest, terminated := leaksafe.Partition(done, in, even)
 		return withReader(rest, kept, terminated)
 	}, func(in []int) []int { return keepWhere(in, func(v int) bool { return !even(v) }) }}
-	fromSeq2Case = verbCase[leaksafe.Result[int]]{"FromSeq2 over the input", func(done <-chan struct{}, in <-chan int) (<-chan leaksafe.Result[int], <-chan struct{}) {
+	fromSeq2Case = stageCase[leaksafe.Result[int]]{"FromSeq2 over the input", func(done <-chan struct{}, in <-chan int) (<-chan leaksafe.Result[int], <-chan struct{}) {
 		return leaksafe.FromSeq2(done, pairs(done, in))
 	}, func(in []int) []leaksafe.Result[int] {
 		out := make([]leaksafe.Result[int], len(in))
@@ -118,59 +110,11 @@ var (
 // TestVerbTermination runs every output of the new stages through every way a stage can end. Each
 // case ends by receiving from terminated under a deadline, and a goleak check then finds nothing left.
 func TestVerbTermination(t *testing.T) {
-	verbTermination(t, filterMapCase)
-	verbTermination(t, flatMapCase)
-	verbTermination(t, partitionKeptCase)
-	verbTermination(t, partitionRestCase)
-	verbTermination(t, fromSeq2Case)
-}
-
-func verbTermination[U any](t *testing.T, s verbCase[U]) {
-	t.Helper()
-	t.Run(s.name, func(t *testing.T) {
-		t.Run("input drained to the end", func(t *testing.T) {
-			out, terminated := s.start(nil, feed(nil, 100))
-			assert.Equal(t, s.want(count(100)), drain(t, out), "every value, in order")
-			waitClosed(t, terminated, "terminated")
-		})
-		t.Run("done closed before any value", func(t *testing.T) {
-			done := make(chan struct{})
-			close(done)
-			out, terminated := s.start(done, feed(done, -1))
-			assert.Empty(t, drain(t, out), "no value after done is closed")
-			waitClosed(t, terminated, "terminated")
-		})
-		t.Run("done closed mid-stream", func(t *testing.T) {
-			done := make(chan struct{})
-			out, terminated := s.start(done, feed(done, -1))
-			receive(t, out)
-			receive(t, out)
-			close(done)
-			drain(t, out) // at most the values already on their way
-			waitClosed(t, terminated, "terminated")
-		})
-		t.Run("consumer stops reading then closes done", func(t *testing.T) {
-			done := make(chan struct{})
-			out, terminated := s.start(done, feed(done, -1))
-			receive(t, out)
-			assert.False(t, isClosed(terminated), "terminated closed while the input is open and done is not")
-			close(done) // out is never read again
-			waitClosed(t, terminated, "terminated")
-		})
-		t.Run("nil input", func(t *testing.T) {
-			done := make(chan struct{})
-			out, terminated := s.start(done, nil)
-			assert.False(t, isClosed(terminated), "a nil input must keep the stage waiting until done closes")
-			close(done)
-			assert.Empty(t, drain(t, out), "a nil input delivers nothing")
-			waitClosed(t, terminated, "terminated")
-		})
-		t.Run("closed input", func(t *testing.T) {
-			out, terminated := s.start(nil, closedChan[int]())
-			assert.Empty(t, drain(t, out), "a closed input delivers nothing")
-			waitClosed(t, terminated, "terminated")
-		})
-	})
+	stageTermination(t, filterMapCase)
+	stageTermination(t, flatMapCase)
+	stageTermination(t, partitionKeptCase)
+	stageTermination(t, partitionRestCase)
+	stageTermination(t, fromSeq2Case)
 }
 
 // TestVerbClosesOutputsBeforeTerminated pins the order of closing: every output, then terminated.
