@@ -107,6 +107,33 @@ func drain[T any](t *testing.T, out <-chan T) []T {
 	}
 }
 
+// drainBoth receives every value of a and b, as they come, until both close, failing t if they do
+// not close in time. It reads the two outputs of Tee or Partition, which hold each other back.
+func drainBoth[T any](t *testing.T, a, b <-chan T) (gotA, gotB []T) {
+	t.Helper()
+	timer := time.NewTimer(deadline)
+	defer timer.Stop()
+	for a != nil || b != nil {
+		select {
+		case v, ok := <-a:
+			if !ok {
+				a = nil
+				continue
+			}
+			gotA = append(gotA, v)
+		case v, ok := <-b:
+			if !ok {
+				b = nil
+				continue
+			}
+			gotB = append(gotB, v)
+		case <-timer.C:
+			t.Fatalf("outputs not closed within %v; got %d and %d values", deadline, len(gotA), len(gotB))
+		}
+	}
+	return gotA, gotB
+}
+
 // feed starts a test-owned producer that sends 0, 1, … n-1 on the returned channel and closes it; with
 // n < 0 it sends forever. It stops when done closes.
 func feed(done <-chan struct{}, n int) <-chan int {

@@ -189,23 +189,7 @@ func TestTake(t *testing.T) {
 func TestTee(t *testing.T) {
 	t.Run("both branches get every value", func(t *testing.T) {
 		out1, out2, terminated := leaksafe.Tee(nil, feed(nil, 50))
-		var got1, got2 []int
-		for out1 != nil || out2 != nil {
-			select {
-			case v, ok := <-out1:
-				if !ok {
-					out1 = nil
-					continue
-				}
-				got1 = append(got1, v)
-			case v, ok := <-out2:
-				if !ok {
-					out2 = nil
-					continue
-				}
-				got2 = append(got2, v)
-			}
-		}
+		got1, got2 := drainBoth(t, out1, out2)
 		assert.Equal(t, count(50), got1)
 		assert.Equal(t, count(50), got2)
 		waitClosed(t, terminated, "terminated")

@@ -298,23 +298,7 @@ func TestFlatMap(t *testing.T) {
 func TestPartition(t *testing.T) {
 	t.Run("each value goes to exactly one output, in order", func(t *testing.T) {
 		kept, rest, terminated := leaksafe.Partition(nil, feed(nil, 50), even)
-		var gotKept, gotRest []int
-		for kept != nil || rest != nil {
-			select {
-			case v, ok := <-kept:
-				if !ok {
-					kept = nil
-					continue
-				}
-				gotKept = append(gotKept, v)
-			case v, ok := <-rest:
-				if !ok {
-					rest = nil
-					continue
-				}
-				gotRest = append(gotRest, v)
-			}
-		}
+		gotKept, gotRest := drainBoth(t, kept, rest)
 		assert.Equal(t, keepWhere(count(50), even), gotKept)
 		assert.Equal(t, keepWhere(count(50), func(v int) bool { return !even(v) }), gotRest)
 		waitClosed(t, terminated, "terminated")
