@@ -7,8 +7,8 @@ import "sync"
 // blocking, error-aware form of [ParallelDoWork]: the caller is the owner, and nothing ForEach starts
 // outlives the call.
 //
-// Each call of fn receives a done channel of its own, which closes when the work is to stop: at the
-// first call of fn that returns a non-nil error or panics, or when the outer done closes. Pass it on
+// Each call of fn receives a done channel, the same for every call, which closes when the work is to
+// stop: at the first call of fn that returns a non-nil error or panics, or when the outer done closes. Pass it on
 // to the work, with [WithDone] for a context, so that a request in flight is cancelled too. Once it
 // has seen that done closed, ForEach starts no new call of fn and receives nothing more from in; it
 // waits for the calls that are running and returns.
