@@ -25,11 +25,12 @@ type hangServer struct {
 	*httptest.Server
 	entered   chan struct{} // receives a value when a /hang request has arrived
 	cancelled chan bool     // receives, per /hang request, whether its context was cancelled
+	before    goleak.Option // the goroutines that ran before the server started
 }
 
 func newHangServer(t *testing.T) *hangServer {
 	t.Helper()
-	s := &hangServer{entered: make(chan struct{}, 8), cancelled: make(chan bool, 8)}
+	s := &hangServer{entered: make(chan struct{}, 8), cancelled: make(chan bool, 8), before: goleak.IgnoreCurrent()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/page/{name}", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "page %s", r.PathValue("name"))
@@ -50,8 +51,10 @@ func newHangServer(t *testing.T) *hangServer {
 	return s
 }
 
-// requireCancelled fails t unless the /hang request saw its context cancelled.
-func (s *hangServer) requireCancelled(t *testing.T) {
+// finish fails t unless the /hang request saw its context cancelled. It then shuts the server and
+// the client's idle connections, and checks that no goroutine of the test is left: neither the
+// server's nor the transport's nor leaksafe's.
+func (s *hangServer) finish(t *testing.T) {
 	t.Helper()
 	select {
 	case ok := <-s.cancelled:
@@ -59,15 +62,9 @@ func (s *hangServer) requireCancelled(t *testing.T) {
 	case <-time.After(3 * deadline):
 		t.Fatal("the hanging handler did not return")
 	}
-}
-
-// close shuts the server and the client's idle connections, then checks that no goroutine of the
-// test is left: neither the server's nor the transport's nor leaksafe's.
-func (s *hangServer) close(t *testing.T, before goleak.Option) {
-	t.Helper()
 	s.Client().CloseIdleConnections()
 	s.Close()
-	goleak.VerifyNone(t, before)
+	goleak.VerifyNone(t, s.before)
 }
 
 // get fetches url with ctx, reads and closes the body, and returns it: the response never leaves the
@@ -93,7 +90,6 @@ func get(ctx context.Context, client *http.Client, url string) (string, error) {
 }
 
 func TestBreakCancelsTheRequestInFlight(t *testing.T) {
-	before := goleak.IgnoreCurrent()
 	srv := newHangServer(t)
 	client := srv.Client()
 	src := func(done <-chan struct{}) (<-chan leaksafe.Result[string], <-chan struct{}) {
@@ -112,12 +108,10 @@ func TestBreakCancelsTheRequestInFlight(t *testing.T) {
 		break         // completes only once that request is cancelled
 	}
 	assert.Equal(t, []string{"page a"}, got)
-	srv.requireCancelled(t)
-	srv.close(t, before)
+	srv.finish(t)
 }
 
 func TestGroupContextCancelsTheRequestInFlight(t *testing.T) {
-	before := goleak.IgnoreCurrent()
 	srv := newHangServer(t)
 	client := srv.Client()
 	errBoom := errors.New("boom")
@@ -132,12 +126,10 @@ func TestGroupContextCancelsTheRequestInFlight(t *testing.T) {
 	})
 	_, err := waitFor(t, g)
 	require.ErrorIs(t, err, errBoom, "the first error, not the cancelled request's")
-	srv.requireCancelled(t)
-	srv.close(t, before)
+	srv.finish(t)
 }
 
 func TestForEachCancelsTheRequestInFlight(t *testing.T) {
-	before := goleak.IgnoreCurrent()
 	srv := newHangServer(t)
 	client := srv.Client()
 	urls := sliceChan([]string{srv.URL + "/hang", srv.URL + "/page/a", srv.URL + "/fail", srv.URL + "/page/b"})
@@ -150,12 +142,10 @@ func TestForEachCancelsTheRequestInFlight(t *testing.T) {
 	})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "500 Internal Server Error")
-	srv.requireCancelled(t)
-	srv.close(t, before)
+	srv.finish(t)
 }
 
 func TestForEachOuterDoneCancelsTheRequestInFlight(t *testing.T) {
-	before := goleak.IgnoreCurrent()
 	srv := newHangServer(t)
 	client := srv.Client()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -168,12 +158,10 @@ func TestForEachOuterDoneCancelsTheRequestInFlight(t *testing.T) {
 		return err
 	})
 	require.ErrorIs(t, err, leaksafe.ErrStopped)
-	srv.requireCancelled(t)
-	srv.close(t, before)
+	srv.finish(t)
 }
 
 func TestFirstOKCancelsTheLosers(t *testing.T) {
-	before := goleak.IgnoreCurrent()
 	srv := newHangServer(t)
 	client := srv.Client()
 	fetchWith := func(u string) func(done <-chan struct{}) (string, error) {
@@ -188,6 +176,5 @@ func TestFirstOKCancelsTheLosers(t *testing.T) {
 	got, err := leaksafe.FirstOK(nil, fetchWith(srv.URL+"/fail"), fetchWith(srv.URL+"/hang"), wait)
 	require.NoError(t, err)
 	assert.Equal(t, "page ok", got)
-	srv.requireCancelled(t)
-	srv.close(t, before)
+	srv.finish(t)
 }

@@ -151,6 +151,25 @@ func feed(done <-chan struct{}, n int) <-chan int {
 	return ch
 }
 
+// countedFeed is feed(done, n) on an unbuffered channel that also counts the values it has sent, so a
+// test can tell how far a stage has read.
+func countedFeed(done <-chan struct{}, n int) (<-chan int, *atomic.Int64) {
+	ch := make(chan int)
+	var sent atomic.Int64
+	go func() {
+		defer close(ch)
+		for i := range n {
+			select {
+			case ch <- i:
+				sent.Add(1)
+			case <-done:
+				return
+			}
+		}
+	}()
+	return ch, &sent
+}
+
 // closedChan returns a channel that is already closed.
 func closedChan[T any]() <-chan T {
 	ch := make(chan T)

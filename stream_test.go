@@ -197,19 +197,7 @@ func TestTee(t *testing.T) {
 	t.Run("an unread branch stalls the other until done closes", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			done := make(chan struct{})
-			var sent atomic.Int64
-			in := make(chan int)
-			go func() {
-				defer close(in)
-				for i := range 10 {
-					select {
-					case in <- i:
-						sent.Add(1)
-					case <-done:
-						return
-					}
-				}
-			}()
+			in, sent := countedFeed(done, 10)
 			out1, out2, terminated := leaksafe.Tee(done, in)
 			assert.Equal(t, 0, <-out1)
 			synctest.Wait()

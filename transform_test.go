@@ -306,19 +306,7 @@ func TestPartition(t *testing.T) {
 	t.Run("an unread output stalls the other until done closes", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			done := make(chan struct{})
-			var sent atomic.Int64
-			in := make(chan int)
-			go func() {
-				defer close(in)
-				for i := range 10 {
-					select {
-					case in <- i:
-						sent.Add(1)
-					case <-done:
-						return
-					}
-				}
-			}()
+			in, sent := countedFeed(done, 10)
 			kept, rest, terminated := leaksafe.Partition(done, in, even)
 			assert.Equal(t, 0, <-kept)
 			synctest.Wait()
