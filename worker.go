@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // DoWork starts one goroutine that calls fn for every value received from in, one at a time, in
@@ -113,14 +114,19 @@ func parallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn fu
 // worker, which keeps the order by itself, there is no window: ParallelMapOrdered then runs as
 // [ParallelMap] does.
 //
+// When in is buffered and fn is cheap (a call takes under a microsecond), a worker takes several
+// consecutive values in one turn at the input, at most cap(in)/(2×workers) and a fair share of what
+// in holds, and calls fn for them one after the other: fewer turns, less contention. A worker's first
+// turn takes one value, and a worker times one call in every eight turns: a slow call (I/O) makes it
+// take one value per turn again, so slow calls are spread over the workers value by value.
+//
 // Each worker ends when in closes or when done closes. The last one to end closes out, then
 // terminated: out closes once every result has been sent. ParallelMapOrdered does not close in; its
 // sender does. A nil in never delivers, so the workers run until done closes.
 //
 // Every receive and send gives up when done closes, and no worker starts a call of fn once it has
 // seen done closed; calls already running are not interrupted, and terminated closes after they
-// return. Finished results that are not yet sent when done closes are
-// dropped.
+// return. Values taken and finished results not yet sent when done closes are dropped.
 //
 // ParallelMapOrdered panics if workers < 1 or fn is nil. fn must be safe for concurrent use and must
 // not panic: a panic in fn is not recovered and crashes the program.
@@ -135,6 +141,8 @@ func ParallelMapOrdered[T, U any](done <-chan struct{}, in <-chan T, workers int
 		done:    done,
 		fn:      fn,
 		out:     make(chan U, size),
+		workers: workers,
+		maxTake: max(1, cap(in)/(2*workers)),
 		inWake:  make(chan struct{}, 1),
 		space:   make(chan struct{}, 1),
 		results: make([]U, 2*size),
@@ -142,7 +150,9 @@ func ParallelMapOrdered[T, U any](done <-chan struct{}, in <-chan T, workers int
 	}
 	term := make(chan struct{})
 	goWorkers(workers, func(int) {
-		for w.step() {
+		var own orderedWorker[T, U]
+		own.take = 1
+		for w.step(&own) {
 		}
 	}, func() {
 		close(w.out)
@@ -151,29 +161,45 @@ func ParallelMapOrdered[T, U any](done <-chan struct{}, in <-chan T, workers int
 	return w.out, term
 }
 
+// cheapCall is how long a call of fn may take, on average, for the workers of [ParallelMapOrdered] to
+// take several values per turn at the input: at this cost one turn (a lock and a receive) is a few
+// per cent of a call, and taking more per turn would save little.
+const cheapCall = time.Microsecond
+
+// probeEvery is how often, in turns at the input, a worker of [ParallelMapOrdered] times a call of fn
+// to decide how many values its next turns take.
+const probeEvery = 8
+
 // reorderWindow is the state that the workers of [ParallelMapOrdered] share. A value's sequence
 // number is the order in which it was received from in; its result waits in results[seq%len] until
 // every earlier result has been sent.
 type reorderWindow[T, U any] struct {
-	in   <-chan T
-	done <-chan struct{}
-	fn   func(T) U
-	out  chan U
+	in      <-chan T
+	done    <-chan struct{}
+	fn      func(T) U
+	out     chan U
+	workers int
+	maxTake int // the most values a worker takes in one turn at the input
 
-	// inMu serializes receiving from in with numbering the value received. A worker takes it only
-	// with TryLock and otherwise waits on inWake, which gets a token, without waiting, each time inMu
-	// is unlocked; so a worker waiting for its turn also gives up when done closes, and counts as
-	// durably blocked in a synctest bubble, which a goroutine blocked in sync.Mutex.Lock does not.
-	inMu   sync.Mutex
-	inWake chan struct{}
-	next   uint64 // sequence number of the next value received; guarded by inMu
+	// inMu serializes receiving from in with numbering the values received. A worker takes it only
+	// with TryLock and otherwise waits on inWake, which gets a token, without waiting, when inMu is
+	// unlocked while a worker is waiting (inWaiters > 0); so a worker waiting for its turn also gives
+	// up when done closes, and counts as durably blocked in a synctest bubble, which a goroutine
+	// blocked in sync.Mutex.Lock does not. A waiter counts itself in inWaiters before its last
+	// TryLock, and the unlocker reads inWaiters after Unlock, so no wake-up is lost.
+	inMu      sync.Mutex
+	inWake    chan struct{}
+	inWaiters atomic.Int32
+	next      uint64 // sequence number of the next value received; guarded by inMu
 
 	// sent counts the results sent on out. A worker takes a value from in only while next-sent is
-	// less than the window, len(results); otherwise it waits on space, which gets a token, without
-	// waiting, each time sent grows. One token is enough: only the worker holding inMu waits, and
-	// it checks sent again after every wake-up.
-	sent  atomic.Uint64
-	space chan struct{}
+	// less than the window, len(results); otherwise it sets spaceWanted and waits on space, which
+	// gets a token, without waiting, when sent grows while spaceWanted is set. Only the worker
+	// holding inMu waits for space, and it checks sent again after setting spaceWanted and after
+	// every wake-up, so one token is enough and none is lost.
+	sent        atomic.Uint64
+	space       chan struct{}
+	spaceWanted atomic.Bool
 
 	mu       sync.Mutex
 	results  []U    // finished results by seq % len(results)
@@ -182,61 +208,130 @@ type reorderWindow[T, U any] struct {
 	emitting bool   // a worker is sending results on out
 }
 
-// step takes one value, computes its result and, if the result is at the head of the window, sends
-// every consecutive finished result. It reports false when the worker should stop.
-func (w *reorderWindow[T, U]) step() bool {
-	for spins := 0; !w.inMu.TryLock(); spins++ {
-		if spins < 2 {
-			runtime.Gosched() // the holder is usually about to unlock: cheaper than parking
-			continue
-		}
-		if _, ok := recv(w.done, w.inWake); !ok {
-			return false
-		}
-	}
-	for w.next-w.sent.Load() >= uint64(len(w.results)) { // the window is full
-		if _, ok := recv(w.done, w.space); !ok {
-			w.unlockIn()
-			return false
-		}
-	}
-	v, ok := recv(w.done, w.in)
-	seq := w.next
-	if ok {
-		w.next++
-	}
-	w.unlockIn()
-	if !ok {
+// orderedWorker is what one worker of [ParallelMapOrdered] keeps to itself between turns, so that
+// a turn allocates nothing.
+type orderedWorker[T, U any] struct {
+	take  int // how many values to take in the next turn: 1, or maxTake while calls are cheap
+	turns int
+	vals  []T // the values of this turn
+	run   []U // consecutive finished results taken from the window to send
+}
+
+// step takes up to own.take values in one turn at the input, computes their results and puts
+// them in the window, sending every consecutive finished result when one of them is at the head.
+// It reports false when the worker should stop.
+func (w *reorderWindow[T, U]) step(own *orderedWorker[T, U]) bool {
+	if !w.lockIn() {
 		return false
 	}
-	r := w.fn(v)
+	if !w.waitSpace() {
+		w.unlockIn()
+		return false
+	}
+	v, ok := recv(w.done, w.in)
+	if !ok {
+		w.unlockIn()
+		return false
+	}
+	seq := w.next
+	vals := append(own.vals[:0], v)
+	if own.take > 1 {
+		// Take more only from a backlog, and only a share of it, so that no worker idles while
+		// this one works through values it could have run.
+		room := uint64(len(w.results)) - (w.next - w.sent.Load())
+		limit := int(min(uint64(own.take), room, uint64(1+len(w.in)/w.workers)))
+	more:
+		for len(vals) < limit {
+			select {
+			case v, ok := <-w.in:
+				if !ok {
+					break more
+				}
+				vals = append(vals, v)
+			default:
+				break more
+			}
+		}
+	}
+	w.next += uint64(len(vals))
+	w.unlockIn()
 
+	// Now and then, time the turn's first call: cheap calls make the next turns take several values,
+	// slow ones one value.
+	measure := w.maxTake > 1 && own.turns%probeEvery == 0
+	own.turns++
+	for i, v := range vals {
+		if i > 0 && !isOpen(w.done) {
+			own.drop(vals)
+			return false
+		}
+		var r U
+		if measure && i == 0 {
+			start := time.Now()
+			r = w.fn(v)
+			own.take = 1
+			if time.Since(start) < cheapCall {
+				own.take = w.maxTake
+			}
+		} else {
+			r = w.fn(v)
+		}
+		if !w.finish(seq+uint64(i), r, &own.run) {
+			own.drop(vals)
+			return false
+		}
+	}
+	own.drop(vals)
+	return true
+}
+
+// drop clears the values of a turn, so that they are not kept from the collector, and keeps the
+// slice for the next turn.
+func (own *orderedWorker[T, U]) drop(vals []T) {
+	clear(vals)
+	own.vals = vals[:0]
+}
+
+// finish puts r, the result of the value numbered seq, in the window and, if it is at the head of
+// the window and no other worker is sending, sends every consecutive finished result, a run at a
+// time. It reports false once done is closed.
+func (w *reorderWindow[T, U]) finish(seq uint64, r U, run *[]U) bool {
 	w.mu.Lock()
-	slot := seq % uint64(len(w.results))
-	w.results[slot], w.ready[slot] = r, true
+	size := uint64(len(w.results))
+	w.results[seq%size], w.ready[seq%size] = r, true
 	if w.emitting || seq != w.head {
 		w.mu.Unlock() // the worker holding the head, or the one sending, sends this result later
 		return true
 	}
 	w.emitting = true
 	for {
-		slot := w.head % uint64(len(w.results))
-		if !w.ready[slot] {
+		batch := (*run)[:0]
+		for w.ready[w.head%size] {
+			slot := w.head % size
+			batch = append(batch, w.results[slot])
+			var zero U
+			w.results[slot], w.ready[slot] = zero, false
+			w.head++
+		}
+		*run = batch
+		if len(batch) == 0 {
 			break
 		}
-		r := w.results[slot]
-		var zero U
-		w.results[slot], w.ready[slot] = zero, false
-		w.head++
 		w.mu.Unlock()
-		if !send(w.done, w.out, r) {
-			return false // done: the window is abandoned, and so is emitting
+		for _, r := range batch {
+			if !send(w.done, w.out, r) {
+				clear(batch)
+				return false // done: the window is abandoned, and so is emitting
+			}
+			w.sent.Add(1)
+			if w.spaceWanted.Load() {
+				select { // make room in the window known, without waiting
+				case w.space <- struct{}{}:
+				default:
+				}
+			}
 		}
-		w.sent.Add(1)
-		select { // make room in the window known, without waiting
-		case w.space <- struct{}{}:
-		default:
-		}
+		clear(batch)
 		w.mu.Lock()
 	}
 	w.emitting = false
@@ -244,12 +339,54 @@ func (w *reorderWindow[T, U]) step() bool {
 	return true
 }
 
+// lockIn locks inMu, or reports false once done is closed.
+func (w *reorderWindow[T, U]) lockIn() bool {
+	for spins := 0; !w.inMu.TryLock(); spins++ {
+		if spins < 2 {
+			runtime.Gosched() // the holder is usually about to unlock: cheaper than parking
+			continue
+		}
+		w.inWaiters.Add(1)
+		if w.inMu.TryLock() {
+			w.inWaiters.Add(-1)
+			return true
+		}
+		_, ok := recv(w.done, w.inWake)
+		w.inWaiters.Add(-1)
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// waitSpace waits, holding inMu, until the window has room for one more value, or reports false
+// once done is closed.
+func (w *reorderWindow[T, U]) waitSpace() bool {
+	size := uint64(len(w.results))
+	for w.next-w.sent.Load() >= size {
+		w.spaceWanted.Store(true)
+		if w.next-w.sent.Load() < size {
+			w.spaceWanted.Store(false)
+			return true
+		}
+		_, ok := recv(w.done, w.space)
+		w.spaceWanted.Store(false)
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // unlockIn unlocks inMu and wakes a worker waiting for it, if any.
 func (w *reorderWindow[T, U]) unlockIn() {
 	w.inMu.Unlock()
-	select {
-	case w.inWake <- struct{}{}:
-	default:
+	if w.inWaiters.Load() > 0 {
+		select {
+		case w.inWake <- struct{}{}:
+		default:
+		}
 	}
 }
 

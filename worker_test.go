@@ -170,6 +170,68 @@ func TestParallelNoNewCallAfterDone(t *testing.T) {
 	}
 }
 
+// TestParallelMapOrderedNoCallAfterDoneInATurn checks that a worker that took several values in one
+// turn at the input calls fn for none of the rest once it has seen done closed. One worker holds
+// value 0, the head of the window, until done closes; the other takes 1 alone (a worker's first turn
+// takes one value), finds the call cheap, and so takes 2 to 17 in its next turn. fn(2) closes done.
+func TestParallelMapOrderedNoCallAfterDoneInATurn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		done := make(chan struct{})
+		in := make(chan int, 64)
+		for i := range cap(in) {
+			in <- i // in stays open: only done stops the workers
+		}
+		var calls atomic.Int64
+		out, terminated := leaksafe.ParallelMapOrdered(done, in, 2, func(v int) int {
+			calls.Add(1)
+			switch v {
+			case 0:
+				<-done
+			case 2:
+				close(done)
+			}
+			return v
+		})
+		<-terminated
+		assert.Equal(t, int64(3), calls.Load(), "calls of fn: 0, 1 and 2, and none after done closed")
+		assert.Empty(t, drain(t, out), "the head never finished before done closed")
+	})
+}
+
+// TestParallelMapSpreadsSlowCalls checks that slow calls are spread over the workers value by value
+// even when a backlog waits in a buffered input: no worker keeps a run of it to itself, which would
+// delay the results after the first of the run (and, for ParallelMapOrdered, every result behind
+// them) while other workers could have run them.
+func TestParallelMapSpreadsSlowCalls(t *testing.T) {
+	for _, s := range parallelStages {
+		t.Run(s.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				in := make(chan int, 64)
+				for i := range cap(in) {
+					in <- i
+				}
+				close(in)
+				var running, peak atomic.Int64
+				out, terminated := s.start(nil, in, 4, func(v int) int {
+					raise(&peak, running.Add(1))
+					time.Sleep(time.Millisecond)
+					running.Add(-1)
+					return v
+				})
+				start := time.Now()
+				for range 8 {
+					receive(t, out)
+				}
+				assert.Equal(t, 2*time.Millisecond, time.Since(start), "the first 8 results, 4 at a time")
+				assert.Len(t, drain(t, out), 56)
+				<-terminated
+				assert.Equal(t, int64(4), peak.Load(), "at most and at least 4 calls at once")
+				assert.Equal(t, 16*time.Millisecond, time.Since(start), "64 calls of 1ms on 4 workers take 16ms")
+			})
+		})
+	}
+}
+
 // TestParallelMapRunsWorkersAtOnce checks that the workers really run fn concurrently.
 func TestParallelMapRunsWorkersAtOnce(t *testing.T) {
 	for _, s := range parallelStages {
@@ -196,12 +258,16 @@ func TestParallelMapRunsWorkersAtOnce(t *testing.T) {
 // checks that the finished results held back behind it never exceed the documented bound, however
 // long the input: a window of 2×c values and c in out, where c = max(workers, cap(in)).
 func TestParallelMapOrderedWindow(t *testing.T) {
-	tests := []struct{ workers, inCap int }{
-		{1, 0}, {2, 0}, {4, 0}, {8, 0}, // an unbuffered input: c is the number of workers
-		{2, 16}, {4, 16}, // a buffered input: c is its capacity
+	tests := []struct {
+		workers, inCap int
+		cheap          bool // the other calls take no time, so that workers take several values a turn
+	}{
+		{1, 0, false}, {2, 0, false}, {4, 0, false}, {8, 0, false}, // an unbuffered input: c is the number of workers
+		{2, 16, false}, {4, 16, false}, // a buffered input: c is its capacity
+		{2, 16, true}, {4, 64, true}, {8, 64, true},
 	}
 	for _, tt := range tests {
-		t.Run(fmt.Sprintf("workers=%d, input holds %d", tt.workers, tt.inCap), func(t *testing.T) {
+		t.Run(fmt.Sprintf("workers=%d, input holds %d, cheap=%t", tt.workers, tt.inCap, tt.cheap), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				const n = 5000
 				in := make(chan int, tt.inCap)
@@ -215,7 +281,7 @@ func TestParallelMapOrderedWindow(t *testing.T) {
 				out, terminated := leaksafe.ParallelMapOrdered(nil, in, tt.workers, func(v int) int {
 					if v == 10 {
 						time.Sleep(1000 * time.Microsecond)
-					} else {
+					} else if !tt.cheap {
 						time.Sleep(time.Microsecond)
 					}
 					raise(&peak, finished.Add(1)-received.Load())
@@ -234,9 +300,10 @@ func TestParallelMapOrderedWindow(t *testing.T) {
 					assert.LessOrEqual(t, peak.Load(), c+1, "finished results held back")
 					return
 				}
-				// 2×c-1 finished values wait in the window behind the slow one, c in out's buffer,
-				// and the value whose call is finishing.
-				assert.LessOrEqual(t, peak.Load(), 3*c, "finished results held back behind the slow one")
+				// The window holds 2×c values taken and not yet sent: 2×c-1 finished ones behind the
+				// slow one, and all 2×c for a moment once it finishes. Then c wait in out's buffer,
+				// and one more has been received but not yet counted.
+				assert.LessOrEqual(t, peak.Load(), 3*c+1, "finished results held back behind the slow one")
 				assert.GreaterOrEqual(t, peak.Load(), 2*c-1, "the window is used")
 			})
 		})
@@ -296,11 +363,14 @@ func TestParallelProperties(t *testing.T) {
 			rapid.Check(t, func(rt *rapid.T) {
 				workers := rapid.IntRange(1, 8).Draw(rt, "workers")
 				n := rapid.IntRange(0, 200).Draw(rt, "n")
-				delays := rapid.SliceOfN(rapid.IntRange(0, 50), n, n).Draw(rt, "delays")
+				// Calls that take no time let ParallelMapOrdered's workers take several values a turn.
+				delay := rapid.OneOf(rapid.Just(0), rapid.IntRange(1, 50))
+				delays := rapid.SliceOfN(delay, n, n).Draw(rt, "delays")
 				stopAt := rapid.IntRange(-1, n).Draw(rt, "stopAt") // -1: never cancelled
+				inCap := rapid.SampledFrom([]int{0, 1, 16, 64}).Draw(rt, "inCap")
 				synctest.Test(t, func(t *testing.T) {
 					done := make(chan struct{})
-					in := make(chan int)
+					in := make(chan int, inCap)
 					go func() {
 						defer close(in)
 						for i := range n {
