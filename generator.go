@@ -3,6 +3,7 @@ package leaksafe
 import (
 	"iter"
 	"math/rand/v2"
+	"slices"
 )
 
 // Generate starts one goroutine that sends each of values on out, in order, then closes out.
@@ -14,6 +15,9 @@ import (
 // Generate hands them over many per wake-up of the consumer, and the stages after it keep that
 // capacity. Sends wait for room and give up when done closes; once done is seen closed, no further
 // value is sent. Generate with no values closes out at once.
+//
+// Generate does not copy values (a slice of a million values is not copied): its goroutine reads the
+// slice while it runs, so the caller must not change it until terminated closes.
 func Generate[T any](done <-chan struct{}, values ...T) (out <-chan T, terminated <-chan struct{}) {
 	ch := make(chan T, max(1, min(len(values), generateBuffer)))
 	term := make(chan struct{})
@@ -38,24 +42,39 @@ const generateBuffer = 64
 // then terminated. The owner must close done: with a nil done and at least one value, the goroutine
 // never ends.
 //
-// out holds at most one value. Sends wait for the consumer and give up when done closes.
+// out holds at most one value. Sends wait for the consumer and give up when done closes. Repeat
+// keeps a copy of values, so the caller may change or reuse the slice once Repeat returns.
 func Repeat[T any](done <-chan struct{}, values ...T) (out <-chan T, terminated <-chan struct{}) {
 	ch := make(chan T, 1)
 	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch)
-		if len(values) == 0 {
-			return
-		}
-		for {
-			for _, v := range values {
-				if !send(done, ch, v) {
-					return
+	switch len(values) {
+	case 0:
+		go func() {
+			close(ch)
+			close(term)
+		}()
+	case 1:
+		v := values[0] // one value needs no slice of its own
+		go func() {
+			defer close(term)
+			defer close(ch)
+			for send(done, ch, v) {
+			}
+		}()
+	default:
+		values := slices.Clone(values)
+		go func() {
+			defer close(term)
+			defer close(ch)
+			for {
+				for _, v := range values {
+					if !send(done, ch, v) {
+						return
+					}
 				}
 			}
-		}
-	}()
+		}()
+	}
 	return ch, term
 }
 

@@ -113,6 +113,28 @@ func TestRepeat(t *testing.T) {
 		assert.Empty(t, drain(t, out))
 		waitClosed(t, terminated, "terminated")
 	})
+	t.Run("one value", func(t *testing.T) {
+		done := make(chan struct{})
+		out, terminated := leaksafe.Repeat(done, 7)
+		for range 3 {
+			assert.Equal(t, 7, receive(t, out))
+		}
+		close(done)
+		waitClosed(t, terminated, "terminated")
+	})
+	t.Run("keeps a copy of values", func(t *testing.T) {
+		done := make(chan struct{})
+		values := []int{1, 2}
+		out, terminated := leaksafe.Repeat(done, values...)
+		values[0], values[1] = 8, 9 // the caller's slice is the caller's again: no race, no change
+		var got []int
+		for range 4 {
+			got = append(got, receive(t, out))
+		}
+		close(done)
+		waitClosed(t, terminated, "terminated")
+		assert.Equal(t, []int{1, 2, 1, 2}, got)
+	})
 }
 
 func TestRepeatFuncCallsFnOnlyOnDemand(t *testing.T) {
