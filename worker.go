@@ -150,8 +150,7 @@ func ParallelMapOrdered[T, U any](done <-chan struct{}, in <-chan T, workers int
 	}
 	term := make(chan struct{})
 	goWorkers(workers, func(int) {
-		var own orderedWorker[T, U]
-		own.take = 1
+		own := orderedWorker[T, U]{take: 1}
 		for w.step(&own) {
 		}
 	}, func() {
@@ -161,9 +160,10 @@ func ParallelMapOrdered[T, U any](done <-chan struct{}, in <-chan T, workers int
 	return w.out, term
 }
 
-// cheapCall is how long a call of fn may take, on average, for the workers of [ParallelMapOrdered] to
-// take several values per turn at the input: at this cost one turn (a lock and a receive) is a few
-// per cent of a call, and taking more per turn would save little.
+// cheapCall is how long a timed call of fn may take for a worker of [ParallelMapOrdered] to take
+// several values per turn at the input. A turn (a lock and a receive) costs about a tenth of that, so
+// for slower calls taking more per turn would save little and would only hold values back from
+// idle workers.
 const cheapCall = time.Microsecond
 
 // probeEvery is how often, in turns at the input, a worker of [ParallelMapOrdered] times a call of fn
@@ -182,15 +182,12 @@ type reorderWindow[T, U any] struct {
 	maxTake int // the most values a worker takes in one turn at the input
 
 	// inMu serializes receiving from in with numbering the values received. A worker takes it only
-	// with TryLock and otherwise waits on inWake, which gets a token, without waiting, when inMu is
-	// unlocked while a worker is waiting (inWaiters > 0); so a worker waiting for its turn also gives
-	// up when done closes, and counts as durably blocked in a synctest bubble, which a goroutine
-	// blocked in sync.Mutex.Lock does not. A waiter counts itself in inWaiters before its last
-	// TryLock, and the unlocker reads inWaiters after Unlock, so no wake-up is lost.
-	inMu      sync.Mutex
-	inWake    chan struct{}
-	inWaiters atomic.Int32
-	next      uint64 // sequence number of the next value received; guarded by inMu
+	// with TryLock and otherwise waits on inWake, which gets a token, without waiting, each time inMu
+	// is unlocked; so a worker waiting for its turn also gives up when done closes, and counts as
+	// durably blocked in a synctest bubble, which a goroutine blocked in sync.Mutex.Lock does not.
+	inMu   sync.Mutex
+	inWake chan struct{}
+	next   uint64 // sequence number of the next value received; guarded by inMu
 
 	// sent counts the results sent on out. A worker takes a value from in only while next-sent is
 	// less than the window, len(results); otherwise it sets spaceWanted and waits on space, which
@@ -346,14 +343,7 @@ func (w *reorderWindow[T, U]) lockIn() bool {
 			runtime.Gosched() // the holder is usually about to unlock: cheaper than parking
 			continue
 		}
-		w.inWaiters.Add(1)
-		if w.inMu.TryLock() {
-			w.inWaiters.Add(-1)
-			return true
-		}
-		_, ok := recv(w.done, w.inWake)
-		w.inWaiters.Add(-1)
-		if !ok {
+		if _, ok := recv(w.done, w.inWake); !ok {
 			return false
 		}
 	}
@@ -382,11 +372,9 @@ func (w *reorderWindow[T, U]) waitSpace() bool {
 // unlockIn unlocks inMu and wakes a worker waiting for it, if any.
 func (w *reorderWindow[T, U]) unlockIn() {
 	w.inMu.Unlock()
-	if w.inWaiters.Load() > 0 {
-		select {
-		case w.inWake <- struct{}{}:
-		default:
-		}
+	select {
+	case w.inWake <- struct{}{}:
+	default:
 	}
 }
 
