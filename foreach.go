@@ -73,5 +73,6 @@ func ForEach[T any](done <-chan struct{}, in <-chan T, workers int, fn func(done
 		}
 		<-finished
 	}
+	stopOnce.Do(func() { close(stop) }) // nothing that fn derived from its done outlives the call
 	return failure.result()
 }

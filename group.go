@@ -66,13 +66,14 @@ var ErrGoexit = errors.New("leaksafe: Group: a function called runtime.Goexit")
 // Wait even if it never calls [Group.Go].
 func NewGroup(parent <-chan struct{}) *Group {
 	g := &Group{done: make(chan struct{})}
-	g.watch(parent)
+	g.watch(parent, nil)
 	return g
 }
 
 // watch makes parent's closing stop the group: at once if it is already closed, else through a
-// goroutine that ends when the group is done. A nil parent never closes.
-func (g *Group) watch(parent <-chan struct{}) {
+// goroutine that ends when the group is done, and that calls ended, if not nil, before it stops the
+// group. A nil parent never closes.
+func (g *Group) watch(parent <-chan struct{}, ended func()) {
 	if parent == nil {
 		return
 	}
@@ -85,6 +86,9 @@ func (g *Group) watch(parent <-chan struct{}) {
 		defer close(g.watcher)
 		select {
 		case <-parent:
+			if ended != nil {
+				ended()
+			}
 			g.Stop()
 		case <-g.done:
 		}
@@ -96,15 +100,16 @@ func (g *Group) watch(parent <-chan struct{}) {
 // being cancelled, or [Group.Wait] returning. It has the shape of errgroup.WithContext, for work
 // that takes a context: requests made with the returned context are cancelled when the group stops.
 //
-// It starts a goroutine only as [NewGroup] does, when ctx can be cancelled; Wait waits for it. A nil
-// ctx means [context.Background].
+// It starts a goroutine only as [NewGroup] does, one at most, when ctx can be cancelled, whatever
+// the type of ctx; Wait waits for it. A nil ctx means [context.Background].
 func NewGroupContext(ctx context.Context) (*Group, context.Context) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	gctx, cancel := context.WithCancel(ctx)
+	w := &watchedParent{Context: ctx} // the group's watcher is the only goroutine that waits for ctx
+	gctx, cancel := context.WithCancel(w)
 	g := &Group{done: make(chan struct{}), cancel: cancel}
-	g.watch(ctx.Done())
+	g.watch(ctx.Done(), w.ended)
 	return g, gctx
 }
 
