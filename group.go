@@ -35,7 +35,10 @@ import (
 //     goroutine that panicked, instead of crashing the program from a goroutine nobody waits for.
 //
 // As with sync.WaitGroup.Add, a call of Go from outside the group's functions must happen before
-// Wait is called: Go from a function running in the group is always fine.
+// Wait is called; Go from a function running in the group may come at any time before Wait
+// returns. With a limit ([Group.SetLimit]), a function that calls Go holds a slot while Go waits
+// for one, so when every slot is held by such callers (with a limit of 1, at once) Go waits until
+// the group is done: from inside a limited group, use [Group.TryGo], which never waits.
 //
 // The zero Group is a group with no parent, as NewGroup(nil) makes. A Group must not be copied after
 // first use.
@@ -47,6 +50,7 @@ type Group struct {
 	wg       sync.WaitGroup
 
 	started atomic.Bool   // Go has been called
+	waited  atomic.Bool   // Wait has returned: Go and TryGo panic
 	sem     chan struct{} // one token per running function when a limit is set; nil if none; set before the first Go
 
 	failure firstFailure
@@ -138,12 +142,11 @@ func (g *Group) SetLimit(n int) {
 // [Group.Wait]. A panic in fn is recovered: it closes the group's done, and Wait re-raises it as a
 // [*PanicError] in the waiting goroutine. A call of runtime.Goexit in fn closes the group's done too.
 //
-// Go may be called from several goroutines at once, and from functions running in the group. It must
-// not be called after Wait has returned. Go panics if fn is nil.
+// Go may be called from several goroutines at once, and from functions running in the group (see
+// [Group] for Go under a limit). Go panics if fn is nil, or if it is called after Wait has
+// returned: a group that has been waited for can start nothing that anyone will wait for.
 func (g *Group) Go(fn func(done <-chan struct{}) error) {
-	if fn == nil {
-		panic("leaksafe: Group.Go: nil fn")
-	}
+	g.checkGo("Go", fn)
 	g.start(fn, true)
 }
 
@@ -151,12 +154,20 @@ func (g *Group) Go(fn func(done <-chan struct{}) error) {
 // false, without starting fn, when the group is done or when a limit set with [Group.SetLimit] is
 // reached. It never blocks.
 //
-// TryGo panics if fn is nil.
+// TryGo panics if fn is nil, or if it is called after Wait has returned, as Go does.
 func (g *Group) TryGo(fn func(done <-chan struct{}) error) bool {
-	if fn == nil {
-		panic("leaksafe: Group.TryGo: nil fn")
-	}
+	g.checkGo("TryGo", fn)
 	return g.start(fn, false)
+}
+
+// checkGo panics, naming the method, if fn is nil or Wait has returned.
+func (g *Group) checkGo(method string, fn func(done <-chan struct{}) error) {
+	if fn == nil {
+		panic("leaksafe: Group." + method + ": nil fn")
+	}
+	if g.waited.Load() {
+		panic("leaksafe: Group." + method + ": called after Wait returned")
+	}
 }
 
 // start starts fn unless the group is done, first taking a slot of the limit, if any: waiting for
@@ -254,6 +265,7 @@ func (g *Group) Wait() error {
 	if g.watcher != nil {
 		<-g.watcher
 	}
+	g.waited.Store(true)
 	return g.failure.result()
 }
 

@@ -221,3 +221,37 @@ func TestGroupZeroValue(t *testing.T) {
 	assert.True(t, isClosed(stopped.Done()), "Stop on a zero Group closes its done")
 	require.NoError(t, stopped.Wait())
 }
+
+func TestGroupGoAfterWaitPanics(t *testing.T) {
+	g := leaksafe.NewGroup(nil)
+	g.Go(func(<-chan struct{}) error { return nil })
+	require.NoError(t, g.Wait())
+	fn := func(<-chan struct{}) error { return nil }
+	assert.PanicsWithValue(t, "leaksafe: Group.Go: called after Wait returned", func() { g.Go(fn) })
+	assert.PanicsWithValue(t, "leaksafe: Group.TryGo: called after Wait returned",
+		func() { g.TryGo(fn) })
+}
+
+// Under a limit of 1, the function that calls Go holds the only slot: Go waits until the group is
+// done, as the doc says, and TryGo reports false at once.
+func TestGroupGoFromInsideALimitedGroup(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := leaksafe.NewGroup(nil)
+		g.SetLimit(1)
+		tried, returned := make(chan bool, 1), make(chan struct{})
+		innerCalled := false
+		g.Go(func(<-chan struct{}) error {
+			tried <- g.TryGo(func(<-chan struct{}) error { return nil })
+			g.Go(func(<-chan struct{}) error { innerCalled = true; return nil })
+			close(returned)
+			return nil
+		})
+		assert.False(t, <-tried, "TryGo from inside a group at its limit")
+		synctest.Wait()
+		assert.False(t, isClosed(returned), "Go from inside waits for a slot while holding one")
+		g.Stop()
+		<-returned
+		require.NoError(t, g.Wait())
+		assert.False(t, innerCalled, "Go gave up when the group was done")
+	})
+}
