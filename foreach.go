@@ -21,8 +21,8 @@ import "sync"
 // runtime.Goexit in fn stops the work as an error does, and ForEach returns [ErrGoexit].
 //
 // ForEach does not close in and does not drain it: whatever feeds in is stopped by its own done. A
-// nil in never delivers, so ForEach then blocks until done closes. ForEach panics if workers < 1 or
-// fn is nil. fn must be safe for concurrent use.
+// nil in never delivers, so ForEach then blocks until done closes. ForEach panics if workers is not
+// between 1 and 1<<20, or fn is nil. fn must be safe for concurrent use.
 func ForEach[T any](done <-chan struct{}, in <-chan T, workers int, fn func(done <-chan struct{}, v T) error) error {
 	checkWorkers("ForEach", workers, fn == nil)
 	if !isOpen(done) {

@@ -2,6 +2,7 @@ package leaksafe_test
 
 import (
 	"errors"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -255,6 +256,9 @@ func TestForEachPanics(t *testing.T) {
 		assert.PanicsWithValue(t, "leaksafe: ForEach: workers must be at least 1, got 0", func() {
 			_ = leaksafe.ForEach(nil, closedChan[int](), 0, nop)
 		})
+		assert.PanicsWithValue(t,
+			"leaksafe: ForEach: workers must be at most 1048576 (1<<20), got 9223372036854775807",
+			func() { _ = leaksafe.ForEach(nil, closedChan[int](), math.MaxInt, nop) })
 		assert.PanicsWithValue(t, "leaksafe: ForEach: nil fn", func() {
 			_ = leaksafe.ForEach[int](nil, closedChan[int](), 1, nil)
 		})

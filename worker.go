@@ -45,8 +45,9 @@ func DoWork[T any](done <-chan struct{}, in <-chan T, fn func(T)) (terminated <-
 // worker starts a call of fn once it has seen done closed; calls already running are not interrupted,
 // and terminated closes after they return.
 //
-// ParallelDoWork panics if workers < 1 or fn is nil. fn must be safe for concurrent use and must not
-// panic: a panic in fn is not recovered and crashes the program. To catch panics, use a [Group].
+// ParallelDoWork panics if workers is not between 1 and 1<<20, or fn is nil. fn must be safe for
+// concurrent use and must not panic: a panic in fn is not recovered and crashes the program. To
+// catch panics, use a [Group].
 func ParallelDoWork[T any](done <-chan struct{}, in <-chan T, workers int, fn func(T)) (terminated <-chan struct{}) {
 	checkWorkers("ParallelDoWork", workers, fn == nil)
 	term := make(chan struct{})
@@ -76,8 +77,8 @@ func ParallelDoWork[T any](done <-chan struct{}, in <-chan T, workers int, fn fu
 // early on an error, return a [Result] and close done
 // (or break out of [Range]) when the consumer sees one.
 //
-// ParallelMap panics if workers < 1 or fn is nil. fn must be safe for concurrent use and must not
-// panic: a panic in fn is not recovered and crashes the program.
+// ParallelMap panics if workers is not between 1 and 1<<20, or fn is nil. fn must be safe for
+// concurrent use and must not panic: a panic in fn is not recovered and crashes the program.
 func ParallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn func(T) U) (out <-chan U, terminated <-chan struct{}) {
 	checkWorkers("ParallelMap", workers, fn == nil)
 	return parallelMap(done, in, workers, fn)
@@ -128,8 +129,8 @@ func parallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn fu
 // seen done closed; calls already running are not interrupted, and terminated closes after they
 // return. Values taken and finished results not yet sent when done closes are dropped.
 //
-// ParallelMapOrdered panics if workers < 1 or fn is nil. fn must be safe for concurrent use and must
-// not panic: a panic in fn is not recovered and crashes the program.
+// ParallelMapOrdered panics if workers is not between 1 and 1<<20, or fn is nil. fn must be safe
+// for concurrent use and must not panic: a panic in fn is not recovered and crashes the program.
 func ParallelMapOrdered[T, U any](done <-chan struct{}, in <-chan T, workers int, fn func(T) U) (out <-chan U, terminated <-chan struct{}) {
 	checkWorkers("ParallelMapOrdered", workers, fn == nil)
 	if workers == 1 {
@@ -395,10 +396,20 @@ func goWorkers(n int, work func(i int), last func()) {
 	}
 }
 
-// checkWorkers panics, naming the function, if workers < 1 or the function argument is nil.
+// maxWorkers is the most workers that [ParallelMap], [ParallelMapOrdered], [ParallelDoWork] and
+// [ForEach] accept: each worker is a goroutine, and a parallel stage's output and window are sized
+// by the number of workers, so a larger number is a mistake, not a wish.
+const maxWorkers = 1 << 20
+
+// checkWorkers panics, naming the function, if workers is not between 1 and 1<<20 or the
+// function argument is nil.
 func checkWorkers(name string, workers int, nilFn bool) {
 	if workers < 1 {
 		panic(fmt.Sprintf("leaksafe: %s: workers must be at least 1, got %d", name, workers))
+	}
+	if workers > maxWorkers {
+		panic(fmt.Sprintf("leaksafe: %s: workers must be at most %d (1<<20), got %d",
+			name, maxWorkers, workers))
 	}
 	if nilFn {
 		panic(fmt.Sprintf("leaksafe: %s: nil fn", name))

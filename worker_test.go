@@ -3,6 +3,7 @@ package leaksafe_test
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -430,6 +431,9 @@ func TestParallelMisusePanics(t *testing.T) {
 		{"ParallelMapOrdered negative workers", func() { leaksafe.ParallelMapOrdered(nil, in, -2, double) }, "leaksafe: ParallelMapOrdered: workers must be at least 1, got -2"},
 		{"ParallelMapOrdered nil fn", func() { leaksafe.ParallelMapOrdered[int, int](nil, in, 2, nil) }, "leaksafe: ParallelMapOrdered: nil fn"},
 		{"ParallelDoWork no workers", func() { leaksafe.ParallelDoWork(nil, in, 0, func(int) {}) }, "leaksafe: ParallelDoWork: workers must be at least 1, got 0"},
+		{"ParallelMap too many workers", func() { leaksafe.ParallelMap(nil, in, math.MaxInt, double) }, "leaksafe: ParallelMap: workers must be at most 1048576 (1<<20), got 9223372036854775807"},
+		{"ParallelMapOrdered too many workers", func() { leaksafe.ParallelMapOrdered(nil, in, 1<<20+1, double) }, "leaksafe: ParallelMapOrdered: workers must be at most 1048576 (1<<20), got 1048577"},
+		{"ParallelDoWork too many workers", func() { leaksafe.ParallelDoWork(nil, in, math.MaxInt, func(int) {}) }, "leaksafe: ParallelDoWork: workers must be at most 1048576 (1<<20), got 9223372036854775807"},
 		{"ParallelDoWork nil fn", func() { leaksafe.ParallelDoWork(nil, in, 1, nil) }, "leaksafe: ParallelDoWork: nil fn"},
 	}
 	for _, c := range cases {
