@@ -28,7 +28,8 @@
 // Capacity flows downstream: a stage's output holds as many values as its input can, and at least
 // one (a parallel stage at least one per worker), as each function's doc says. So by default a
 // producer runs one value ahead, and one [Buffer] near the source lets every stage after it hand
-// over many values per wake-up. [Tee] and [Throttle] are unbuffered, [Batch] holds one batch.
+// over many values per wake-up. [Tee], [Partition] and [Throttle] are unbuffered, [Batch] holds one
+// batch.
 //
 // # Cancellation with done or a context
 //
@@ -41,8 +42,10 @@
 // A function that the package may need to stop while it runs receives the done channel that says so
 // ([Group.Go], [ForEach], [First], [FirstOK]), and [WithDone] turns a done channel into a
 // [context.Context] for the work: inside a [Source], ctx := WithDone(ctx, done) makes a break out of
-// [Range] cancel the requests in flight. A blocking call that done cut short returns an error that
-// matches [ErrStopped].
+// [Range] cancel the requests in flight. The blocking calls that read or run work to its end,
+// [ForEach], [FirstOK], [Reduce] and [Collect], return an error that matches [ErrStopped] when done
+// cut them short; [First] reports false. [Group.Wait] returns what the group's functions returned,
+// as errgroup's Wait does: a function that returns nil when its done closes adds no error.
 //
 // A done that is already closed is valid: the call starts its goroutines, they end at once, and its
 // outputs and terminated are closed.

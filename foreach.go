@@ -8,10 +8,12 @@ import "sync"
 // outlives the call.
 //
 // Each call of fn receives a done channel, the same for every call, which closes when the work is to
-// stop: at the first call of fn that returns a non-nil error or panics, or when the outer done closes. Pass it on
-// to the work, with [WithDone] for a context, so that a request in flight is cancelled too. Once it
+// stop: at the first call of fn that returns a non-nil error or panics, when the outer done closes,
+// and at the latest when ForEach returns. Pass it on to the work, with [WithDone] for a context, so
+// that a request in flight is cancelled too; whatever fn derives from it ends with the call. Once it
 // has seen that done closed, ForEach starts no new call of fn and receives nothing more from in; it
-// waits for the calls that are running and returns.
+// waits for the calls that are running and returns. A value that a worker received from in just as
+// the outer done closed is dropped without a call of fn, as a stage drops the values it holds.
 //
 // ForEach returns nil when in closes and every call returned nil. It returns the first non-nil error
 // that a call returned, or an error that matches [ErrStopped] (errors.Is) when the outer done closed

@@ -83,7 +83,9 @@ func Repeat[T any](done <-chan struct{}, values ...T) (out <-chan T, terminated 
 //
 // The goroutine ends only when done closes. It then closes out, then terminated. The owner must close
 // done: with a nil done, the goroutine never ends. fn is called again only after its previous result
-// has been handed to the consumer (out holds at most one value), and never after done is seen closed.
+// has been sent on out, whose one slot holds it until the consumer takes it: so fn runs at most one
+// result ahead of the consumer, plus the call in progress. fn is never called after done is seen
+// closed.
 //
 // RepeatFunc panics if fn is nil. fn must not panic: a panic in fn is not recovered and crashes the
 // program.
