@@ -39,7 +39,6 @@ func parentCases() []struct {
 	}{
 		{"context.WithCancel", func(stop <-chan struct{}) context.Context {
 			ctx, cancel := context.WithCancel(context.Background())
-			context.AfterFunc(ctx, func() {}) // keeps no goroutine: ctx is the package's own
 			go func() { <-stop; cancel() }()
 			return ctx
 		}},
