@@ -5,25 +5,12 @@ import (
 	"time"
 )
 
-// Batch starts one goroutine that groups the values of in, in order, into batches and sends each
-// batch on out: a batch is sent as soon as it holds size values, or maxWait after its first value
-// arrived, whichever comes first.
-//
-// The goroutine ends when in closes or when done closes. When in closes, the partial batch, if any, is
-// sent first; when done closes, the partial batch is dropped and nothing more is sent, so the
-// goroutine stops without waiting for the consumer. It then closes out, then terminated. Batch does
-// not close in; its sender does. A nil in never delivers, so the goroutine runs until done closes.
-//
-// A batch is never empty and never holds more than size values. Each batch is a new slice, owned by
-// whoever receives it. out holds at most one batch; while a batch waits to be sent, in is not read,
-// so a slow consumer slows the producer rather than growing a batch. Batch uses one timer, reset for
-// each batch and stopped when the goroutine ends. Every receive and send gives up when done closes.
-//
-// Batch groups values that reach it one at a time, so each value still costs one channel hand-off on
-// its way in. Past that rate, batch at the source instead: [FromSeq] over slices.Chunk sends a whole
-// slice per hand-off.
-//
-// Batch panics if size < 1 or maxWait <= 0.
+// Batch starts one goroutine that groups the values of in, in order, into batches of at most size
+// values, and sends a batch on out as soon as it is full or maxWait after its first value arrived.
+// When in closes, the partial batch is sent first; when done closes, it is dropped. Each batch is
+// a new slice, never empty, owned by its receiver. out holds one batch, and in is not read while a
+// batch waits to be sent. Batch panics if size < 1 or maxWait <= 0. Ending, closing order and
+// panics are as the package doc says.
 func Batch[T any](done <-chan struct{}, in <-chan T, size int, maxWait time.Duration) (out <-chan []T, terminated <-chan struct{}) {
 	if size < 1 {
 		panic(fmt.Sprintf("leaksafe: Batch: size must be at least 1, got %d", size))
@@ -76,22 +63,11 @@ func Batch[T any](done <-chan struct{}, in <-chan T, size int, maxWait time.Dura
 	return ch, term
 }
 
-// Throttle starts one goroutine that forwards the values of in to out, in order, at a rate limited by
-// a token bucket: the bucket holds up to burst tokens and starts full, each value sent takes one
-// token, and one token is added every interval. So at most burst values go out at once, and in any
-// stretch of time t at most burst + t/interval values (t/interval rounded down) are received from out.
-//
-// The goroutine ends when in closes or when done closes. It then closes out, then terminated.
-// Throttle does not close in; its sender does. A nil in never delivers, so the goroutine runs until
-// done closes.
-//
-// out is unbuffered, so a value is counted when the consumer receives it, and tokens keep adding up,
-// to at most burst, while no value is wanted or the consumer is slow. The goroutine holds at most one
-// value of in while it waits for a token or for the consumer. Every wait, for a value, a token or
-// the consumer, gives up when done closes. Throttle uses one timer, reset for each wait for a token
-// and stopped when the goroutine ends.
-//
-// Throttle panics if interval <= 0 or burst < 1.
+// Throttle starts one goroutine that forwards the values of in to out, in order, at most burst at
+// once and one more per interval after that: a token bucket of burst tokens, full at the start,
+// one token per value, one added every interval. out is unbuffered, so a value counts when it is
+// received. Throttle panics if interval <= 0 or burst < 1. Ending, closing order and panics are as
+// the package doc says.
 func Throttle[T any](done <-chan struct{}, in <-chan T, interval time.Duration, burst int) (out <-chan T, terminated <-chan struct{}) {
 	if interval <= 0 {
 		panic(fmt.Sprintf("leaksafe: Throttle: interval must be greater than 0, got %v", interval))

@@ -1,16 +1,9 @@
 package leaksafe
 
-// Reduce folds the values of in into acc, in order: acc = fn(acc, v) for each value v. It starts no
-// goroutine: it reads in in the caller's goroutine and blocks until in closes or done closes.
-//
-// When in closes, Reduce returns the final accumulator and nil. Once it has seen done closed, it
-// reads nothing more and returns the accumulator so far and [ErrStopped]; a value that was ready
-// at the moment done closed may or may not have been folded in. A nil in never delivers, so Reduce
-// on a nil in returns only when done closes (never, with a nil done).
-//
-// Reduce does not close in and does not stop whatever sends on it: after an early return, the owner
-// of the pipeline closes done, as [Range] does. Reduce panics if fn is nil. fn runs in the caller's
-// goroutine, so a panic in fn goes up to the caller like any other.
+// Reduce folds the values of in into acc, in order, in the caller's goroutine: acc = fn(acc, v).
+// It returns the final accumulator and nil when in closes, or the accumulator so far and
+// [ErrStopped] once it has seen done closed. It does not drain in: the owner of the pipeline
+// closes done. A panic in fn goes up to the caller. Reduce panics if fn is nil.
 func Reduce[T, A any](done <-chan struct{}, in <-chan T, acc A, fn func(A, T) A) (A, error) {
 	if fn == nil {
 		panic("leaksafe: Reduce: nil fn")
@@ -27,18 +20,10 @@ func Reduce[T, A any](done <-chan struct{}, in <-chan T, acc A, fn func(A, T) A)
 	}
 }
 
-// Collect returns the values of a stream of [Result], in order, up to the first error. It starts no
-// goroutine: it reads in in the caller's goroutine and blocks until in closes, an error arrives or
-// done closes.
-//
-// When in closes with no error on the way, Collect returns every value and nil. When a Result
-// carries an error, Collect returns the values before it and that error, and reads nothing after
-// it. Once it has seen done closed, it reads nothing more and returns the values so far and
-// [ErrStopped]. The slice is nil when no value came before the end, the error or done.
-//
-// Collect does not drain in and does not stop whatever sends on it: after an error or done, the
-// owner of the pipeline closes done, as [Range] does, so that the stages before it stop. A nil in
-// never delivers, so Collect on a nil in returns only when done closes (never, with a nil done).
+// Collect reads in, in the caller's goroutine, and returns its values in order up to the first
+// error: every value and nil when in closes, the values before an error and that error, or the
+// values so far and [ErrStopped] once it has seen done closed. It reads nothing after an error and
+// does not drain in: the owner of the pipeline closes done, as [Range] does.
 func Collect[T any](done <-chan struct{}, in <-chan Result[T]) ([]T, error) {
 	var values []T
 	for {

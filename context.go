@@ -8,31 +8,20 @@ import (
 	"time"
 )
 
-// ErrStopped is the error of a blocking call that returned because its done channel closed before
-// the work was complete: [ForEach], [FirstOK], and the calls that read a stream to its end,
-// [Reduce] and [Collect]. Test for it with errors.Is.
+// ErrStopped is the error of a blocking call that done cut short: [ForEach], [FirstOK], [Reduce]
+// and [Collect]. Test for it with errors.Is.
 var ErrStopped = errors.New("leaksafe: stopped")
 
-// WithDone returns a context that carries the values and the deadline of parent and is cancelled when
-// parent is, or when done closes. Its Err is then what a context derived from parent with
-// [context.WithCancel] would say: parent's error if parent ended first (such as
-// [context.DeadlineExceeded]), and [context.Canceled] if done closed first. It is how a function
-// that is given a done channel passes the stop on to the work it does, such as an HTTP request:
+// WithDone returns a context that carries parent's values and deadline and is cancelled when
+// parent is or when done closes: its Err is parent's error if parent ended first, and
+// [context.Canceled] if done did. Inside a [Source], ctx := WithDone(ctx, done) cancels the
+// requests in flight when the loop over the pipeline ends. A nil parent means
+// [context.Background]; with a nil done WithDone returns parent.
 //
-//	src := func(done <-chan struct{}) (<-chan Page, <-chan struct{}) {
-//		ctx := leaksafe.WithDone(ctx, done) // cancelled when the loop over the pipeline ends
-//		return leaksafe.ParallelMap(done, urls, 8, func(u string) Page { return fetch(ctx, u) })
-//	}
-//
-// A nil parent means [context.Background]; a nil done never closes, and WithDone then returns
-// parent.
-//
-// WithDone starts no goroutine when parent can never be cancelled (its Done returns nil) or when
-// done or parent has already ended. Otherwise it starts exactly one, whatever the type of parent,
-// which ends when parent is cancelled or done closes, whichever comes first. So with a done that
-// always closes, such as the one that [Range], [ForEach] or a [Group] gives its functions, it leaves
-// nothing behind; with a done that never closes and a parent that is never cancelled, that goroutine
-// runs as long as the parent lives.
+// It starts no goroutine when parent can never be cancelled (its Done is nil) or when done or
+// parent has already ended; otherwise exactly one, whatever parent's type, which ends when parent
+// or done does. So with a done that always closes, as [Range], [ForEach] and [Group] give, it
+// leaves nothing behind.
 func WithDone(parent context.Context, done <-chan struct{}) context.Context {
 	if parent == nil {
 		parent = context.Background()

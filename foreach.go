@@ -2,29 +2,14 @@ package leaksafe
 
 import "sync"
 
-// ForEach starts workers goroutines that call fn for the values received from in, each value by
-// exactly one of them, in no fixed order, and blocks until every one has returned. It is the
-// blocking, error-aware form of [ParallelDoWork]: the caller is the owner, and nothing ForEach starts
-// outlives the call.
-//
-// Each call of fn receives a done channel, the same for every call, which closes when the work is to
-// stop: at the first call of fn that returns a non-nil error or panics, when the outer done closes,
-// and at the latest when ForEach returns. Pass it on to the work, with [WithDone] for a context, so
-// that a request in flight is cancelled too; whatever fn derives from it ends with the call. Once it
-// has seen that done closed, ForEach starts no new call of fn and receives nothing more from in; it
-// waits for the calls that are running and returns. A value that a worker received from in just as
-// the outer done closed is dropped without a call of fn, as a stage drops the values it holds.
-//
-// ForEach returns nil when in closes and every call returned nil. It returns the first non-nil error
-// that a call returned, or an error that matches [ErrStopped] (errors.Is) when the outer done closed
-// first (errors that calls return once done is closed are taken for its effect); errors returned
-// after that first cause are dropped. If a call of fn panicked, ForEach
-// panics in the calling goroutine with a [*PanicError], after every call has returned; a call of
-// runtime.Goexit in fn stops the work as an error does, and ForEach returns [ErrGoexit].
-//
-// ForEach does not close in and does not drain it: whatever feeds in is stopped by its own done. A
-// nil in never delivers, so ForEach then blocks until done closes. ForEach panics if workers is not
-// between 1 and 1<<20, or fn is nil. fn must be safe for concurrent use.
+// ForEach calls fn for the values of in on workers goroutines, each value once, and blocks until
+// every call has returned. Each call gets a done channel that closes at the first error or panic
+// of a call, when the outer done closes, or when ForEach returns: whatever fn derives from it
+// ([WithDone]) ends with the call. ForEach returns nil when in closes and every call succeeded,
+// the first error, or an error that matches [ErrStopped] when the outer done closed first. A panic
+// in fn is re-raised as a [*PanicError] after every call has returned, and a runtime.Goexit makes
+// it return [ErrGoexit]. It never drains in; a value taken as done closes is dropped. ForEach
+// panics if workers is not between 1 and 1<<20 or fn is nil.
 func ForEach[T any](done <-chan struct{}, in <-chan T, workers int, fn func(done <-chan struct{}, v T) error) error {
 	checkWorkers("ForEach", workers, fn == nil)
 	if !isOpen(done) {

@@ -9,39 +9,23 @@ import (
 	"sync/atomic"
 )
 
-// Group is the owner that catches: it starts goroutines with [Group.Go], stops them all through one
-// done channel, waits for them in [Group.Wait], and hands their first error or panic back to the
-// goroutine that waits.
+// Group is the owner that catches: it starts goroutines with [Group.Go], stops them all through
+// one done channel, waits for them in [Group.Wait], and hands their first error or panic back to
+// the goroutine that waits.
 //
 // The group's done channel, [Group.Done], is closed by the first of: [Group.Stop], the parent done
-// given to [NewGroup] closing, a function returning a non-nil error, a function panicking, or Wait
-// returning. Every function started by Go receives it and should return when it closes; once it is
-// closed, Go starts no more functions.
+// closing, a function returning a non-nil error, panicking or calling runtime.Goexit, or Wait
+// returning. Every function receives it and should return when it closes; once it is closed, Go
+// starts no more functions. Wait must be called, once, by the owner.
 //
-// Wait must be called, once, by the owner. It is what joins the goroutines, what re-raises a panic,
-// and what returns the first error; and when the parent done is not nil, the group runs a goroutine
-// that watches it until Wait returns.
+// Group differs from golang.org/x/sync/errgroup so that it cannot start work it will not wait for:
+// the first error stops new work (Go then starts nothing); every function is handed the done
+// channel ([NewGroupContext] and [WithDone] give a context); and a panic is re-raised by Wait in
+// the owner's goroutine instead of crashing the program.
 //
-// Group differs from golang.org/x/sync/errgroup in three ways, each so that a group cannot start work
-// it will not wait for or leave work running that nobody asked for:
-//
-//   - The first error stops new work: once Done is closed, Go starts nothing and returns at once (and
-//     [Group.TryGo] reports false), where errgroup goes on starting functions after an error. A group
-//     is for work that is worth nothing once one part has failed.
-//   - Every function is handed the done channel, so stopping reaches it without a context; for
-//     work that needs one, [NewGroupContext] has errgroup.WithContext's shape, and [WithDone] turns
-//     the done channel into a context.
-//   - A panic is recovered and re-raised by Wait in the owner's goroutine, with the stack of the
-//     goroutine that panicked, instead of crashing the program from a goroutine nobody waits for.
-//
-// As with sync.WaitGroup.Add, a call of Go from outside the group's functions must happen before
-// Wait is called; Go from a function running in the group may come at any time before Wait
-// returns. With a limit ([Group.SetLimit]), a function that calls Go holds a slot while Go waits
-// for one, so when every slot is held by such callers (with a limit of 1, at once) Go waits until
-// the group is done: from inside a limited group, use [Group.TryGo], which never waits.
-//
-// The zero Group is a group with no parent, as NewGroup(nil) makes. A Group must not be copied after
-// first use.
+// As with sync.WaitGroup.Add, Go from outside the group's functions must happen before Wait. Under
+// [Group.SetLimit], a function that calls Go holds a slot while Go waits for one: from inside a
+// limited group use [Group.TryGo], which never waits. The zero Group has no parent.
 type Group struct {
 	done     chan struct{} // made by NewGroup, or on first use of a zero Group; use doneChan
 	initOnce sync.Once
@@ -57,17 +41,13 @@ type Group struct {
 	cancel  context.CancelFunc // cancels the context of NewGroupContext when the group stops; nil if none
 }
 
-// ErrGoexit is returned by [Group.Wait] when the first function started by [Group.Go] to fail did so
-// by calling runtime.Goexit (as testing.T.FailNow does) and no function panicked. A Goexit stops the
-// group, as an error does.
+// ErrGoexit is returned by [Group.Wait] and [ForEach] when a function called runtime.Goexit (as
+// testing.T.FailNow does) and none panicked. A Goexit stops the work as an error does.
 var ErrGoexit = errors.New("leaksafe: Group: a function called runtime.Goexit")
 
-// NewGroup returns a group whose done channel closes when parent closes, among the other causes that
-// [Group] lists. A nil parent never closes.
-//
-// When parent is not nil and not yet closed, NewGroup starts one goroutine that watches it; that
-// goroutine ends when the group's done closes, and [Group.Wait] waits for it. So the owner must call
-// Wait even if it never calls [Group.Go].
+// NewGroup returns a group whose done channel also closes when parent closes; a nil parent never
+// closes. When parent is open, NewGroup starts one goroutine that watches it until the group is
+// done; [Group.Wait] waits for it, so the owner must call Wait even if it never calls [Group.Go].
 func NewGroup(parent <-chan struct{}) *Group {
 	g := &Group{done: make(chan struct{})}
 	g.watch(parent, nil)
@@ -99,13 +79,10 @@ func (g *Group) watch(parent <-chan struct{}, ended func()) {
 	}()
 }
 
-// NewGroupContext returns a group whose parent done is ctx.Done(), and a context derived from ctx that
-// is cancelled as soon as the group's done closes: on the first error or panic, [Group.Stop], ctx
-// being cancelled, or [Group.Wait] returning. It has the shape of errgroup.WithContext, for work
-// that takes a context: requests made with the returned context are cancelled when the group stops.
-//
-// It starts a goroutine only as [NewGroup] does, one at most, when ctx can be cancelled, whatever
-// the type of ctx; Wait waits for it. A nil ctx means [context.Background].
+// NewGroupContext returns a group whose parent done is ctx.Done(), and a context derived from ctx
+// that is cancelled as soon as the group's done closes: errgroup.WithContext's shape, for work
+// that takes a context. It starts one goroutine at most, as [NewGroup] does, whatever ctx's type;
+// a nil ctx means [context.Background].
 func NewGroupContext(ctx context.Context) (*Group, context.Context) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -117,10 +94,8 @@ func NewGroupContext(ctx context.Context) (*Group, context.Context) {
 	return g, gctx
 }
 
-// SetLimit limits the group to n functions running at once: [Group.Go] then waits for a running one
-// to return before it starts another. It must be called before the first call of Go.
-//
-// SetLimit panics if n < 1 or if Go has already been called.
+// SetLimit limits the group to n functions running at once. It panics if n < 1 or if [Group.Go]
+// has already been called.
 func (g *Group) SetLimit(n int) {
 	if n < 1 {
 		panic(fmt.Sprintf("leaksafe: Group.SetLimit: n must be at least 1, got %d", n))
@@ -131,30 +106,17 @@ func (g *Group) SetLimit(n int) {
 	g.sem = make(chan struct{}, n)
 }
 
-// Go starts fn in a new goroutine, passing it the group's done channel, unless the group is done: once
-// [Group.Done] is closed, Go returns without starting fn (and fn is never called). [Group.TryGo]
-// reports whether it started fn.
-//
-// When a limit is set with [Group.SetLimit] and that many functions are running, Go blocks until one
-// returns or until the group is done, in which case it returns without starting fn.
-//
-// The first non-nil error returned by a function closes the group's done and is returned by
-// [Group.Wait]. A panic in fn is recovered: it closes the group's done, and Wait re-raises it as a
-// [*PanicError] in the waiting goroutine. A call of runtime.Goexit in fn closes the group's done too.
-//
-// Go may be called from several goroutines at once, and from functions running in the group (see
-// [Group] for Go under a limit). Go panics if fn is nil, or if it is called after Wait has
-// returned: a group that has been waited for can start nothing that anyone will wait for.
+// Go calls fn in a new goroutine with the group's done channel, unless the group is done. Under a
+// limit ([Group.SetLimit]) it waits for a slot, and gives up when the group is done. fn's first
+// non-nil error stops the group and is returned by [Group.Wait]; a panic stops it and Wait re-
+// raises it. Go panics if fn is nil or if Wait has returned.
 func (g *Group) Go(fn func(done <-chan struct{}) error) {
 	g.checkGo("Go", fn)
 	g.start(fn, true)
 }
 
-// TryGo starts fn in a new goroutine, as [Group.Go] does, only if that needs no wait: it reports
-// false, without starting fn, when the group is done or when a limit set with [Group.SetLimit] is
-// reached. It never blocks.
-//
-// TryGo panics if fn is nil, or if it is called after Wait has returned, as Go does.
+// TryGo is [Group.Go] that never waits: it reports false, without starting fn, when the group is
+// done or its limit is reached. It panics as Go does.
 func (g *Group) TryGo(fn func(done <-chan struct{}) error) bool {
 	g.checkGo("TryGo", fn)
 	return g.start(fn, false)
@@ -223,8 +185,7 @@ func (g *Group) run(fn func(done <-chan struct{}) error, done <-chan struct{}, s
 	returned = true
 }
 
-// Done returns the group's done channel. It is closed by [Group.Stop], by the parent done closing, by
-// the first error or panic of a function, or when [Group.Wait] returns.
+// Done returns the group's done channel (see [Group] for what closes it).
 func (g *Group) Done() <-chan struct{} {
 	return g.doneChan()
 }
@@ -239,10 +200,8 @@ func (g *Group) doneChan() chan struct{} {
 	return g.done
 }
 
-// Stop closes the group's done channel, telling every running function to return, cancels the
-// context that [NewGroupContext] returned, if any, and stops [Group.Go] from starting more. It does
-// not wait for the functions to return; [Group.Wait] does. Stop may be called any number of times,
-// from any goroutine.
+// Stop closes the group's done channel, and so the context of [NewGroupContext]; it does not wait
+// for the functions to return ([Group.Wait] does). Stop may be called any number of times.
 func (g *Group) Stop() {
 	g.stopOnce.Do(func() {
 		close(g.doneChan())
@@ -252,13 +211,10 @@ func (g *Group) Stop() {
 	})
 }
 
-// Wait blocks until every function started by [Group.Go] has returned, then closes the group's done
-// channel and waits for the goroutine that watches the parent done, if there is one. When Wait
-// returns, no goroutine of the group is running.
-//
-// If a function panicked, Wait panics in the calling goroutine with a [*PanicError] that carries the
-// first panic's value and the stack of the goroutine that panicked. Otherwise it returns the first
-// non-nil error returned by a function, or [ErrGoexit] if a function called runtime.Goexit, or nil.
+// Wait blocks until every function of the group has returned, then stops the group and waits for
+// its watching goroutine: when Wait returns, no goroutine of the group is running. It re-raises
+// the first panic as a [*PanicError], or returns the first error, [ErrGoexit] if a function called
+// runtime.Goexit, or nil.
 func (g *Group) Wait() error {
 	g.wg.Wait()
 	g.Stop()
@@ -312,9 +268,8 @@ func (f *firstFailure) result() error {
 	return f.err
 }
 
-// PanicError is the value with which [Group.Wait] re-raises a panic of a function started by
-// [Group.Go]: the value passed to panic and the stack of the goroutine that panicked, as
-// runtime/debug.Stack formats it.
+// PanicError is the value with which [Group.Wait] and [ForEach] re-raise a panic: the value passed
+// to panic and the stack of the goroutine that panicked, as runtime/debug.Stack formats it.
 type PanicError struct {
 	Value any
 	Stack []byte

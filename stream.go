@@ -8,14 +8,8 @@ import (
 )
 
 // OrDone starts one goroutine that forwards every value of in to out, so that a consumer can range
-// over out without selecting on done itself.
-//
-// The goroutine ends when in closes or when done closes. It then closes out, then terminated. OrDone
-// does not close in; its sender does. A nil in never delivers, so the goroutine runs until done
-// closes.
-//
-// out holds as many values as in can, and at least one: max(1, cap(in)). Every receive from in and
-// every send on out gives up when done closes.
+// over out without selecting on done itself. Ending, closing order and panics are as the package
+// doc says.
 func OrDone[T any](done <-chan struct{}, in <-chan T) (out <-chan T, terminated <-chan struct{}) {
 	ch := make(chan T, max(1, cap(in)))
 	term := make(chan struct{})
@@ -32,14 +26,10 @@ func OrDone[T any](done <-chan struct{}, in <-chan T) (out <-chan T, terminated 
 	return ch, term
 }
 
-// Take starts one goroutine that forwards the first n values of in to out, then stops reading.
-//
-// The goroutine ends when it has sent n values, when in closes, or when done closes. It then closes
-// out, then terminated. With n == 0 it ends at once without reading. Take does not read the value
-// after the n-th and does not drain in: whatever feeds in is released when done closes, or at once
-// when the pipeline runs under [Range].
-//
-// out holds as many values as in can, and at least one: max(1, cap(in)). Take panics if n < 0.
+// Take starts one goroutine that forwards the first n values of in to out, then ends without
+// reading more: whatever feeds in is released when done closes, or at once under [Range]. With n
+// == 0 it ends without reading. Take panics if n < 0. Ending, closing order and panics are as the
+// package doc says.
 func Take[T any](done <-chan struct{}, in <-chan T, n int) (out <-chan T, terminated <-chan struct{}) {
 	if n < 0 {
 		panic(fmt.Sprintf("leaksafe: Take: n must be at least 0, got %d", n))
@@ -60,15 +50,7 @@ func Take[T any](done <-chan struct{}, in <-chan T, n int) (out <-chan T, termin
 }
 
 // Map starts one goroutine that sends fn(v) on out for every value v received from in, in order.
-//
-// The goroutine ends when in closes or when done closes. It then closes out, then terminated. Map
-// does not close in; its sender does. A nil in never delivers, so the goroutine runs until done
-// closes.
-//
-// out holds as many values as in can, and at least one: max(1, cap(in)), so a buffer upstream
-// flows on. Every receive and send gives up when done closes, and fn is not called for a value
-// received after done is seen closed. Map panics if fn is nil. fn must not panic: a panic in fn is
-// not recovered and crashes the program.
+// Map panics if fn is nil. Ending, closing order and panics are as the package doc says.
 func Map[T, U any](done <-chan struct{}, in <-chan T, fn func(T) U) (out <-chan U, terminated <-chan struct{}) {
 	if fn == nil {
 		panic("leaksafe: Map: nil fn")
@@ -89,15 +71,8 @@ func Map[T, U any](done <-chan struct{}, in <-chan T, fn func(T) U) (out <-chan 
 }
 
 // Filter starts one goroutine that forwards to out, in order, the values v of in for which keep(v)
-// is true.
-//
-// The goroutine ends when in closes or when done closes. It then closes out, then terminated. Filter
-// does not close in; its sender does. A nil in never delivers, so the goroutine runs until done
-// closes.
-//
-// out holds as many values as in can, and at least one: max(1, cap(in)). Every receive and send
-// gives up when done closes. Filter panics if keep is nil. keep must not panic: a panic in keep is
-// not recovered and crashes the program.
+// is true. Filter panics if keep is nil. Ending, closing order and panics are as the package doc
+// says.
 func Filter[T any](done <-chan struct{}, in <-chan T, keep func(T) bool) (out <-chan T, terminated <-chan struct{}) {
 	if keep == nil {
 		panic("leaksafe: Filter: nil keep")
@@ -120,14 +95,10 @@ func Filter[T any](done <-chan struct{}, in <-chan T, keep func(T) bool) (out <-
 	return ch, term
 }
 
-// Tee starts one goroutine that sends every value of in on both out1 and out2.
-//
-// Tee sends each value to both outputs, in either order, before it reads the next one. out1 and
-// out2 are unbuffered, whatever in holds, so a branch that is not read stalls the other one until
-// done closes: the owner must read both, or close done.
-//
-// The goroutine ends when in closes or when done closes. It then closes out1 and out2, then
-// terminated. Tee does not close in; its sender does.
+// Tee starts one goroutine that sends every value of in on both out1 and out2, in either order,
+// before it reads the next. The outputs are unbuffered, so a branch that is not read stalls the
+// other until done closes: read both, or close done. Ending, closing order and panics are as the
+// package doc says.
 func Tee[T any](done <-chan struct{}, in <-chan T) (out1, out2 <-chan T, terminated <-chan struct{}) {
 	ch1 := make(chan T)
 	ch2 := make(chan T)
@@ -157,16 +128,11 @@ func Tee[T any](done <-chan struct{}, in <-chan T) (out1, out2 <-chan T, termina
 	return ch1, ch2, term
 }
 
-// FanIn starts one goroutine per input that forwards the values of that input to out, so that out
-// carries the values of every input, interleaved in no fixed order.
-//
-// Each goroutine ends when its input closes or when done closes. The last one to end closes out, then
-// terminated, so out closes once every input has closed (or done has closed). With no inputs, out and
-// terminated are closed at once. FanIn does not close its inputs. A nil input never delivers: its
-// goroutine runs until done closes.
-//
-// out holds as many values as the largest of ins can, and at least one. Every receive and send gives
-// up when done closes.
+// FanIn starts one goroutine per input that forwards that input's values to out, so that out
+// carries the values of every input, interleaved in no fixed order, and closes once every input
+// has closed. With no inputs, out and terminated are closed at once. out holds as many values as
+// the largest input can, and at least one. Ending, closing order and panics are as the package doc
+// says.
 func FanIn[T any](done <-chan struct{}, ins ...<-chan T) (out <-chan T, terminated <-chan struct{}) {
 	size := 1
 	for _, in := range ins {
@@ -194,15 +160,10 @@ func FanIn[T any](done <-chan struct{}, ins ...<-chan T) (out <-chan T, terminat
 }
 
 // Bridge starts one goroutine that flattens a channel of channels: it drains each inner channel in
-// turn, in the order they arrive on chans, and forwards their values to out.
-//
-// The goroutine ends when chans closes after its last inner channel has been drained, or when done
-// closes. It then closes out, then terminated. Bridge closes neither chans nor the inner channels:
-// their senders do. A nil inner channel never delivers, so the goroutine waits on it until done
-// closes.
-//
-// out holds as many values as chans can, and at least one: max(1, cap(chans)), since the inner
-// channels are not known when out is made. Every receive and send gives up when done closes.
+// turn, in the order they arrive on chans, and forwards their values to out. It ends when chans
+// closes after its last inner channel, or when done closes; a nil inner channel blocks it until
+// done closes. out holds max(1, cap(chans)) values. Ending, closing order and panics are as the
+// package doc says.
 func Bridge[T any](done <-chan struct{}, chans <-chan (<-chan T)) (out <-chan T, terminated <-chan struct{}) {
 	ch := make(chan T, max(1, cap(chans)))
 	term := make(chan struct{})
@@ -231,20 +192,11 @@ func Bridge[T any](done <-chan struct{}, chans <-chan (<-chan T)) (out <-chan T,
 	return ch, term
 }
 
-// Buffer starts one goroutine that forwards the values of in to out, where out holds up to size
-// values, so that a fast producer can run ahead of a slow consumer by that many values.
-//
-// The goroutine ends when in closes or when done closes. It then closes out, then terminated; values
-// still in out's buffer can be received after out is closed. Buffer does not close in; its sender
-// does. A nil in never delivers, so the goroutine runs until done closes.
-//
-// out holds size values, whatever in holds, and the stages after Buffer keep that capacity: one
-// Buffer near the source lets every stage after it hand over many values per wake-up instead of
-// one. Every receive and send gives up when done closes. Every value still crosses each channel one
-// at a time; to move more values per second than that allows, send slices instead: [FromSeq] over
-// slices.Chunk, then stages over the chunks.
-//
-// Buffer panics if size < 1.
+// Buffer starts one goroutine that forwards the values of in to out, which holds size values, so
+// that a producer can run ahead of a slow consumer by that many values. The stages after Buffer
+// keep that capacity, so one Buffer near the source lets a whole pipeline hand over many values
+// per wake-up; past that rate, send slices ([slices.Chunk]). Buffer panics if size < 1. Ending,
+// closing order and panics are as the package doc says.
 func Buffer[T any](done <-chan struct{}, in <-chan T, size int) (out <-chan T, terminated <-chan struct{}) {
 	if size < 1 {
 		panic(fmt.Sprintf("leaksafe: Buffer: size must be at least 1, got %d", size))
@@ -264,15 +216,11 @@ func Buffer[T any](done <-chan struct{}, in <-chan T, size int) (out <-chan T, t
 	return ch, term
 }
 
-// Or returns a channel that is closed when any of signals is closed.
-//
-// Or starts at most one goroutine, which ends as soon as one of signals is closed. It starts none
-// when a signal is already closed, when there is only one signal (Or returns it), or when there are
-// none: Or with no signals returns nil, a channel that never closes. A nil signal never closes and is
-// ignored.
-//
-// If none of signals ever closes, the goroutine never ends: pass at least one signal that will close,
-// such as the owner's done.
+// Or returns a channel that is closed when any of signals is closed. It starts at most one
+// goroutine, which ends as soon as one signal is closed, and none when a signal is already closed
+// or there is only one (Or returns it). Or() returns nil, which never closes, and a nil signal is
+// ignored: if no signal ever closes, the goroutine never ends, so pass one that will, such as the
+// owner's done.
 func Or(signals ...<-chan struct{}) <-chan struct{} {
 	live := make([]<-chan struct{}, 0, len(signals))
 	for _, s := range signals {
@@ -309,15 +257,10 @@ func Or(signals ...<-chan struct{}) <-chan struct{} {
 	return orDone
 }
 
-// All returns a channel that is closed when every one of signals is closed. It joins the terminated
-// channels of several calls: <-All(t1, t2) waits for both.
-//
-// All starts at most one goroutine, which ends as soon as every signal is closed. It starts none when
-// every signal is already closed or when there is only one signal (All returns it). All with no
-// signals returns a channel that is already closed.
-//
-// A nil signal never closes, so All with a nil signal never closes, and its goroutine never ends; so
-// it is with any signal that never closes.
+// All returns a channel that is closed when every one of signals is closed: <-All(t1, t2) waits
+// for both. It starts at most one goroutine, which ends as soon as every signal is closed, and
+// none when every signal is already closed or there is only one (All returns it). All() is already
+// closed. A signal that never closes (nil, say) keeps All and its goroutine open forever.
 func All(signals ...<-chan struct{}) <-chan struct{} {
 	if len(signals) == 1 {
 		return signals[0]
@@ -356,12 +299,9 @@ func All(signals ...<-chan struct{}) <-chan struct{} {
 // allFew is how many open signals [All] copies into its goroutine without allocating a slice.
 const allFew = 8
 
-// Values returns an iterator over the values received from in, for use in a for range loop. It starts
-// no goroutine.
-//
-// The iteration ends when in closes, when done closes, or when the loop ends. Values does not close in
-// and does not stop whatever sends on in: it is for a channel whose owner is the caller. To consume a
-// pipeline and stop it when the loop ends, use [Range].
+// Values returns an iterator over the values received from in; it starts no goroutine. The loop
+// ends when in closes, when done closes, or when the loop body leaves it. Values stops nothing
+// that sends on in: to consume a pipeline and stop it when the loop ends, use [Range].
 func Values[T any](done <-chan struct{}, in <-chan T) iter.Seq[T] {
 	return func(yield func(T) bool) {
 		for {
@@ -374,31 +314,16 @@ func Values[T any](done <-chan struct{}, in <-chan T) iter.Seq[T] {
 }
 
 // Source is a pipeline that can be started with a done channel: a constructor such as
-// [NewRandStream], or a closure that chains several stages on the done it is given and returns the
-// last output and a terminated that closes after every goroutine it started.
-//
-//	var evens leaksafe.Source[int] = func(done <-chan struct{}) (<-chan int, <-chan struct{}) {
-//		nums, t1 := leaksafe.NewRandStream(done)
-//		out, t2 := leaksafe.Filter(done, nums, func(n int) bool { return n%2 == 0 })
-//		return out, leaksafe.All(t1, t2)
-//	}
+// [NewRandStream], or a closure that chains stages on the done it is given and returns the last
+// output and a terminated that closes after every goroutine it started ([All]). [Range] runs one.
 type Source[T any] func(done <-chan struct{}) (out <-chan T, terminated <-chan struct{})
 
 // Range returns an iterator that starts src with a done channel of its own and yields the values
-// src sends, for use in a for range loop.
-//
-// Each iteration starts src afresh. When the loop ends for any reason (src's output closes, break,
-// return, a panic in the loop body, or done closing), Range closes the done channel it gave src and
-// waits for src's terminated before the loop statement completes: nothing of src is left running and
-// nothing is drained. A panic in the loop body goes on unwinding after src has stopped; if src itself
-// panics, whatever it started with the done channel is stopped too.
-//
-// done is the outer done: when it closes, Range stops the pipeline and ends the loop the next time the
-// loop waits for a value. A nil done never closes.
-//
-// Range panics if src is nil. src must return a terminated that closes once its goroutines have
-// stopped, or the loop never completes; when src returns a nil terminated, which could not be waited
-// for, the loop panics before it yields a value, after closing the done channel it gave src.
+// src sends. When the loop ends for any reason (src's output closes, break, return, a panic in the
+// loop body, or the outer done closing), Range closes that done and waits for src's terminated
+// before the loop statement completes: nothing is left running and nothing is drained. Each
+// iteration starts src afresh. Range panics if src is nil; src must return a terminated that
+// closes once its goroutines have stopped, and a nil one panics before the first value.
 func Range[T any](done <-chan struct{}, src Source[T]) iter.Seq[T] {
 	if src == nil {
 		panic("leaksafe: Range: nil src")

@@ -2,17 +2,10 @@ package leaksafe
 
 import "iter"
 
-// FilterMap starts one goroutine that calls fn(v) for every value v received from in and sends on
-// out, in order, the results for which fn reports true. It does in one stage what [Map] to a
-// [Result], [Filter] and Map again do in three: parse a line and skip it if it is bad, say.
-//
-// The goroutine ends when in closes or when done closes. It then closes out, then terminated.
-// FilterMap does not close in; its sender does. A nil in never delivers, so the goroutine runs until
-// done closes.
-//
-// out holds as many values as in can (max(1, cap(in))). Every receive and send gives up when done
-// closes, and fn is not called for a value received after done is seen closed. FilterMap panics if
-// fn is nil. fn must not panic: a panic in fn is not recovered and crashes the program.
+// FilterMap starts one goroutine that calls fn(v) for every value v of in and sends on out, in
+// order, the results for which fn reports true: what Map to a Result, Filter and Map do in three
+// stages, such as parsing a line and skipping it if it is bad. FilterMap panics if fn is nil.
+// Ending, closing order and panics are as the package doc says.
 func FilterMap[T, U any](done <-chan struct{}, in <-chan T, fn func(T) (U, bool)) (out <-chan U, terminated <-chan struct{}) {
 	if fn == nil {
 		panic("leaksafe: FilterMap: nil fn")
@@ -35,18 +28,11 @@ func FilterMap[T, U any](done <-chan struct{}, in <-chan T, fn func(T) (U, bool)
 	return ch, term
 }
 
-// FlatMap starts one goroutine that calls fn(v) for every value v received from in and sends on out,
-// in order, every value of the sequence that fn returns. It is how a stream of slices is unbatched:
-// FlatMap(done, batches, slices.Values) sends the values of each slice in turn.
-//
-// The goroutine ends when in closes or when done closes. It then closes out, then terminated.
-// FlatMap does not close in; its sender does. A nil in never delivers, so the goroutine runs until
-// done closes. Once done is seen closed, the sequence's yield returns false, so a well-behaved
-// sequence stops at once and the rest of it is never produced; a nil sequence yields nothing.
-//
-// out holds as many values as in can (max(1, cap(in))). Every receive and send gives up when done
-// closes. FlatMap panics if fn is nil. fn and the sequences it returns must not panic, and the
-// sequences must stop when yield returns false, as every iterator must.
+// FlatMap starts one goroutine that calls fn(v) for every value v of in and sends on out, in
+// order, every value of the sequence fn returns: FlatMap(done, batches, slices.Values) unbatches a
+// stream of slices. Once done is seen closed, the sequence's yield returns false. FlatMap panics
+// if fn is nil; the sequences must stop when yield returns false, as every iterator must. Ending,
+// closing order and panics are as the package doc says.
 func FlatMap[T, U any](done <-chan struct{}, in <-chan T, fn func(T) iter.Seq[U]) (out <-chan U, terminated <-chan struct{}) {
 	if fn == nil {
 		panic("leaksafe: FlatMap: nil fn")
@@ -83,17 +69,10 @@ func FlatMap[T, U any](done <-chan struct{}, in <-chan T, fn func(T) iter.Seq[U]
 }
 
 // Partition starts one goroutine that sends every value v of in, in order, on kept if keep(v) is
-// true and on rest otherwise: each value goes to exactly one of the two.
-//
-// kept and rest are unbuffered, and Partition sends each value before it reads the next one, so, as
-// with [Tee], an output that is not read stalls the other one until done closes: the owner must read
-// both (a branch it does not want can be drained with a for range), or close done.
-//
-// The goroutine ends when in closes or when done closes. It then closes kept and rest, then
-// terminated. Partition does not close in; its sender does. A nil in never delivers, so the
-// goroutine runs until done closes. Every receive and send gives up when done closes. Partition
-// panics if keep is nil. keep must not panic: a panic in keep is not recovered and crashes the
-// program.
+// true and on rest otherwise. kept and rest are unbuffered and each value is sent before the next
+// is read, so, as with [Tee], an output that is not read stalls the other until done closes: read
+// both, or close done. Partition panics if keep is nil. Ending, closing order and panics are as
+// the package doc says.
 func Partition[T any](done <-chan struct{}, in <-chan T, keep func(T) bool) (kept, rest <-chan T, terminated <-chan struct{}) {
 	if keep == nil {
 		panic("leaksafe: Partition: nil keep")

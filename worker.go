@@ -9,16 +9,8 @@ import (
 )
 
 // DoWork starts one goroutine that calls fn for every value received from in, one at a time, in
-// order.
-//
-// The goroutine ends when in closes or when done closes, and then closes terminated. DoWork does not
-// close in; its sender does. A nil in never delivers, so the goroutine runs until done closes: with a
-// nil in, the owner must close done. fn is not called for a value received after done is seen closed;
-// a call of fn that is running when done closes is not interrupted, and terminated closes after it
-// returns.
-//
-// DoWork panics if fn is nil. fn must not panic: a panic in fn is not recovered and crashes the
-// program.
+// order, and closes terminated when in or done closes. With a nil in, the owner must close done.
+// Ending, closing order and panics are as the package doc says.
 func DoWork[T any](done <-chan struct{}, in <-chan T, fn func(T)) (terminated <-chan struct{}) {
 	if fn == nil {
 		panic("leaksafe: DoWork: nil fn")
@@ -37,17 +29,11 @@ func DoWork[T any](done <-chan struct{}, in <-chan T, fn func(T)) (terminated <-
 	return term
 }
 
-// ParallelDoWork starts workers goroutines that call fn for the values received from in, each value
-// by exactly one worker, in no fixed order.
-//
-// Each worker ends when in closes or when done closes; the last one to end closes terminated. It does
-// not close in; its sender does. A nil in never delivers, so the workers run until done closes. No
-// worker starts a call of fn once it has seen done closed; calls already running are not interrupted,
-// and terminated closes after they return.
-//
-// ParallelDoWork panics if workers is not between 1 and 1<<20, or fn is nil. fn must be safe for
-// concurrent use and must not panic: a panic in fn is not recovered and crashes the program. To
-// catch panics, use a [Group].
+// ParallelDoWork is [DoWork] on workers goroutines: each value of in is passed to fn by exactly
+// one of them, in no fixed order, and the last to end closes terminated. For an owner that waits,
+// catches panics and stops at the first error, use [ForEach]. It panics if workers is not between
+// 1 and 1<<20 or fn is nil; fn must be safe for concurrent use. Ending, closing order and panics
+// are as the package doc says.
 func ParallelDoWork[T any](done <-chan struct{}, in <-chan T, workers int, fn func(T)) (terminated <-chan struct{}) {
 	checkWorkers("ParallelDoWork", workers, fn == nil)
 	term := make(chan struct{})
@@ -64,21 +50,10 @@ func ParallelDoWork[T any](done <-chan struct{}, in <-chan T, workers int, fn fu
 }
 
 // ParallelMap starts workers goroutines that each receive values from in and send fn(v) on out, so
-// that up to workers calls of fn run at once. Every value of in is delivered exactly once, in no fixed
-// order; use [ParallelMapOrdered] to keep the order of in.
-//
-// Each worker ends when in closes or when done closes. The last one to end closes out, then
-// terminated: out closes once every result has been sent. ParallelMap does not close in; its sender
-// does. A nil in never delivers, so the workers run until done closes.
-//
-// out holds workers values, or as many as in can if that is more: max(workers, cap(in)). Every
-// receive and send gives up when done closes, and no worker starts a call of fn once it has seen done
-// closed; calls already running are not interrupted, and terminated closes after they return. To stop
-// early on an error, return a [Result] and close done
-// (or break out of [Range]) when the consumer sees one.
-//
-// ParallelMap panics if workers is not between 1 and 1<<20, or fn is nil. fn must be safe for
-// concurrent use and must not panic: a panic in fn is not recovered and crashes the program.
+// that up to workers calls of fn run at once. Every value is delivered exactly once, in no fixed
+// order; [ParallelMapOrdered] keeps the order of in. ParallelMap panics if workers is not between
+// 1 and 1<<20 or fn is nil; fn must be safe for concurrent use. Ending, closing order and panics
+// are as the package doc says.
 func ParallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn func(T) U) (out <-chan U, terminated <-chan struct{}) {
 	checkWorkers("ParallelMap", workers, fn == nil)
 	return parallelMap(done, in, workers, fn)
@@ -103,34 +78,14 @@ func parallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn fu
 	return ch, term
 }
 
-// ParallelMapOrdered starts workers goroutines that call fn for the values of in, up to workers at
-// once, and send the results on out in the order of in.
+// ParallelMapOrdered is [ParallelMap] that sends the results on out in the order of in.
 //
-// out holds c = max(workers, cap(in)) values, as [ParallelMap]'s does, and the workers share a
-// reorder window of 2×c values: a worker takes a new value from in only while fewer than 2×c values
-// are taken and not yet sent on out. So while one slow call holds back the head of the stream,
-// ParallelMapOrdered holds at most 2×c-1 finished results in the window and c in out, however long
-// in is, and the other workers wait rather than read ahead without bound. A worker that finishes the
-// value at the head of the window sends it, and every finished value after it, on out. With one
-// worker, which keeps the order by itself, there is no window: ParallelMapOrdered then runs as
-// [ParallelMap] does.
-//
-// When in is buffered and fn is cheap (a call takes under a microsecond), a worker takes several
-// consecutive values in one turn at the input, at most cap(in)/(2×workers) and a fair share of what
-// in holds, and calls fn for them one after the other: fewer turns, less contention. A worker's first
-// turn takes one value, and a worker times one call in every eight turns: a slow call (I/O) makes it
-// take one value per turn again, so slow calls are spread over the workers value by value.
-//
-// Each worker ends when in closes or when done closes. The last one to end closes out, then
-// terminated: out closes once every result has been sent. ParallelMapOrdered does not close in; its
-// sender does. A nil in never delivers, so the workers run until done closes.
-//
-// Every receive and send gives up when done closes, and no worker starts a call of fn once it has
-// seen done closed; calls already running are not interrupted, and terminated closes after they
-// return. Values taken and finished results not yet sent when done closes are dropped.
-//
-// ParallelMapOrdered panics if workers is not between 1 and 1<<20, or fn is nil. fn must be safe
-// for concurrent use and must not panic: a panic in fn is not recovered and crashes the program.
+// The workers share a reorder window of 2×c values, where c = max(workers, cap(in)) is what out
+// holds: a worker takes a new value only while fewer than 2×c values are taken and not yet sent.
+// So while one slow call holds back the head, at most 2×c-1 finished results wait in the window
+// and c in out, however long in is. When fn is cheap (under a microsecond) and in is buffered, a
+// worker takes up to cap(in)/(2×workers) consecutive values per turn; a slow call puts it back to
+// one. Ending, closing order and panics are as the package doc says.
 func ParallelMapOrdered[T, U any](done <-chan struct{}, in <-chan T, workers int, fn func(T) U) (out <-chan U, terminated <-chan struct{}) {
 	checkWorkers("ParallelMapOrdered", workers, fn == nil)
 	if workers == 1 {
@@ -416,25 +371,17 @@ func checkWorkers(name string, workers int, nilFn bool) {
 	}
 }
 
-// Result carries a value or the error that took its place through a stream, so that errors travel
-// as values and the consumer decides when to stop.
-//
-// A value that a stage drops when its done closes is dropped, never closed or released: a Result
-// whose Value owns a resource (an *http.Response, an open file) leaks that resource when the consumer
-// stops early. Do the resource's whole life inside fn, and send what it yields (bytes, a struct).
+// Result carries a value, or the error that took its place, through a stream. A value dropped when
+// done closes is never released, so a Result must not own a resource (an *http.Response, an open
+// file): do the resource's whole life inside fn and send what it yields.
 type Result[T any] struct {
 	Value T
 	Err   error
 }
 
-// Try makes a [Result] from the two results of a call, so that a function returning (T, error) can
-// feed a stream directly. The call should own no resource past its return (see [Result]): read and
-// close a response body inside the function, and make requests with a context that the stage's done
-// cancels ([WithDone]):
-//
-//	leaksafe.ParallelMap(done, urls, 8, func(u string) leaksafe.Result[[]byte] {
-//		return leaksafe.Try(fetch(ctx, u)) // fetch reads and closes the body
-//	})
+// Try makes a [Result] from the two results of a call, so that a function returning (T, error)
+// feeds a stream: ParallelMap(done, urls, 8, func(u string) Result[[]byte] { return Try(fetch(ctx,
+// u)) }), where fetch reads and closes the body with a ctx from [WithDone].
 func Try[T any](v T, err error) Result[T] {
 	return Result[T]{Value: v, Err: err}
 }
