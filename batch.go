@@ -11,7 +11,9 @@ import (
 // a new slice, never empty, owned by its receiver. out holds one batch, and in is not read while a
 // batch waits to be sent. Batch panics if size < 1 or maxWait <= 0. Ending, closing order and
 // panics are as the package doc says.
-func Batch[T any](done <-chan struct{}, in <-chan T, size int, maxWait time.Duration) (out <-chan []T, terminated <-chan struct{}) {
+func Batch[T any](
+	done <-chan struct{}, in <-chan T, size int, maxWait time.Duration,
+) (out <-chan []T, terminated <-chan struct{}) {
 	if size < 1 {
 		panic(fmt.Sprintf("leaksafe: Batch: size must be at least 1, got %d", size))
 	}
@@ -27,7 +29,8 @@ func Batch[T any](done <-chan struct{}, in <-chan T, size int, maxWait time.Dura
 		timer.Stop()
 		defer timer.Stop()
 		var batch []T
-		var expired <-chan time.Time // timer.C while a batch is pending; nil, never ready, otherwise
+		// timer.C while a batch is pending; nil, never ready, otherwise
+		var expired <-chan time.Time
 		for {
 			select {
 			case v, ok := <-in:
@@ -68,7 +71,9 @@ func Batch[T any](done <-chan struct{}, in <-chan T, size int, maxWait time.Dura
 // one token per value, one added every interval. out is unbuffered, so a value counts when it is
 // received. Throttle panics if interval <= 0 or burst < 1. Ending, closing order and panics are as
 // the package doc says.
-func Throttle[T any](done <-chan struct{}, in <-chan T, interval time.Duration, burst int) (out <-chan T, terminated <-chan struct{}) {
+func Throttle[T any](
+	done <-chan struct{}, in <-chan T, interval time.Duration, burst int,
+) (out <-chan T, terminated <-chan struct{}) {
 	if interval <= 0 {
 		panic(fmt.Sprintf("leaksafe: Throttle: interval must be greater than 0, got %v", interval))
 	}

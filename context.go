@@ -69,8 +69,8 @@ type watchedParent struct {
 	over  bool                 // ended has run: AfterFunc now runs f at once
 }
 
-// AfterFunc arranges for f to run once the parent has ended; stop unregisters it and reports whether
-// it did so before f ran. The context package calls it from context.WithCancel.
+// AfterFunc arranges for f to run once the parent has ended; stop unregisters it and reports
+// whether it did so before f ran. The context package calls it from context.WithCancel.
 func (w *watchedParent) AfterFunc(f func()) (stop func() bool) {
 	w.mu.Lock()
 	if w.over {

@@ -24,7 +24,8 @@ func First[T any](done <-chan struct{}, fns ...func(done <-chan struct{}) T) (re
 	if !isOpen(done) {
 		return result, false
 	}
-	results := make(chan T, len(fns)) // room for every result: a fn that loses never waits to hand it in
+	// room for every result: a fn that loses never waits to hand it in
+	results := make(chan T, len(fns))
 	stops := make([]chan struct{}, len(fns))
 	var wg sync.WaitGroup
 	for i, fn := range fns {

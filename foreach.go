@@ -10,7 +10,9 @@ import "sync"
 // in fn is re-raised as a [*PanicError] after every call has returned, and a runtime.Goexit makes
 // it return [ErrGoexit]. It never drains in; a value taken as done closes is dropped. ForEach
 // panics if workers is not between 1 and 1<<20 or fn is nil.
-func ForEach[T any](done <-chan struct{}, in <-chan T, workers int, fn func(done <-chan struct{}, v T) error) error {
+func ForEach[T any](
+	done <-chan struct{}, in <-chan T, workers int, fn func(done <-chan struct{}, v T) error,
+) error {
 	checkWorkers("ForEach", workers, fn == nil)
 	if !isOpen(done) {
 		return ErrStopped
@@ -44,7 +46,8 @@ func ForEach[T any](done <-chan struct{}, in <-chan T, workers int, fn func(done
 			}
 			if err := fn(stop, v); err != nil {
 				if !isOpen(done) {
-					err = ErrStopped // the error of work that done cut short, as a context cancels it
+					// the error of work that done cut short, as a context cancels it
+					err = ErrStopped
 				}
 				stopWith(err)
 				break

@@ -70,7 +70,9 @@ func Repeat[T any](done <-chan struct{}, values ...T) (out <-chan T, terminated 
 // done closes; the owner must close done. fn runs at most one result ahead of the consumer (the
 // one in out's slot) plus the call in progress. RepeatFunc panics if fn is nil. Ending, closing
 // order and panics are as the package doc says.
-func RepeatFunc[T any](done <-chan struct{}, fn func() T) (out <-chan T, terminated <-chan struct{}) {
+func RepeatFunc[T any](
+	done <-chan struct{}, fn func() T,
+) (out <-chan T, terminated <-chan struct{}) {
 	if fn == nil {
 		panic("leaksafe: RepeatFunc: nil fn")
 	}
@@ -100,7 +102,9 @@ func NewRandStream(done <-chan struct{}) (out <-chan int, terminated <-chan stru
 // done is seen closed, yield returns false, and seq is not called at all if done is already
 // closed. out holds one value. FromSeq panics if seq is nil. Ending, closing order and panics are
 // as the package doc says.
-func FromSeq[T any](done <-chan struct{}, seq iter.Seq[T]) (out <-chan T, terminated <-chan struct{}) {
+func FromSeq[T any](
+	done <-chan struct{}, seq iter.Seq[T],
+) (out <-chan T, terminated <-chan struct{}) {
 	if seq == nil {
 		panic("leaksafe: FromSeq: nil seq")
 	}
@@ -125,7 +129,9 @@ func FromSeq[T any](done <-chan struct{}, seq iter.Seq[T]) (out <-chan T, termin
 // so an error travels with the values and the consumer decides whether to stop; an error does not
 // end the goroutine, since seq decides whether to go on. FromSeq2 panics if seq is nil. Ending,
 // closing order and panics are as the package doc says.
-func FromSeq2[T any](done <-chan struct{}, seq iter.Seq2[T, error]) (out <-chan Result[T], terminated <-chan struct{}) {
+func FromSeq2[T any](
+	done <-chan struct{}, seq iter.Seq2[T, error],
+) (out <-chan Result[T], terminated <-chan struct{}) {
 	if seq == nil {
 		panic("leaksafe: FromSeq2: nil seq")
 	}

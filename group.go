@@ -30,15 +30,15 @@ type Group struct {
 	done     chan struct{} // made by NewGroup, or on first use of a zero Group; use doneChan
 	initOnce sync.Once
 	stopOnce sync.Once
-	watcher  chan struct{} // closed when the goroutine watching the parent done has ended; nil if none
+	watcher  chan struct{} // closed when the goroutine watching the parent has ended; nil if none
 	wg       sync.WaitGroup
 
 	started atomic.Bool   // Go has been called
 	waited  atomic.Bool   // Wait has returned: Go and TryGo panic
-	sem     chan struct{} // one token per running function when a limit is set; nil if none; set before the first Go
+	sem     chan struct{} // a token per running function under a limit, set before the first Go
 
 	failure firstFailure
-	cancel  context.CancelFunc // cancels the context of NewGroupContext when the group stops; nil if none
+	cancel  context.CancelFunc // cancels NewGroupContext's context when the group stops, or nil
 }
 
 // ErrGoexit is returned by [Group.Wait] and [ForEach] when a function called runtime.Goexit (as
@@ -87,7 +87,8 @@ func NewGroupContext(ctx context.Context) (*Group, context.Context) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	w := &watchedParent{Context: ctx} // the group's watcher is the only goroutine that waits for ctx
+	// the group's watcher is the only goroutine that waits for ctx
+	w := &watchedParent{Context: ctx}
 	gctx, cancel := context.WithCancel(w)
 	g := &Group{done: make(chan struct{}), cancel: cancel}
 	g.watch(ctx.Done(), w.ended)
@@ -164,8 +165,8 @@ func (g *Group) start(fn func(done <-chan struct{}) error, wait bool) bool {
 	return true
 }
 
-// run calls fn, records how it ended (an error, a panic, or runtime.Goexit), then frees fn's slot of
-// the limit, if any, and marks it done for [Group.Wait].
+// run calls fn, records how it ended (an error, a panic, or runtime.Goexit), then frees fn's slot
+// of the limit, if any, and marks it done for [Group.Wait].
 func (g *Group) run(fn func(done <-chan struct{}) error, done <-chan struct{}, sem chan struct{}) {
 	returned := false
 	defer func() {
@@ -243,8 +244,9 @@ func (f *firstFailure) record(err error) {
 }
 
 // recordRecovered records what recover returned in a deferred call of a function that did not
-// return normally: a panic, kept with the panicking goroutine's stack if it is the first, or, when r
-// is nil, [ErrGoexit], since a function that neither returned nor panicked called runtime.Goexit.
+// return normally: a panic, kept with the panicking goroutine's stack if it is the first, or, when
+// r is nil, [ErrGoexit], since a function that neither returned nor panicked called
+// runtime.Goexit.
 func (f *firstFailure) recordRecovered(r any) {
 	if r == nil {
 		f.record(ErrGoexit)

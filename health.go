@@ -10,9 +10,12 @@ import (
 // which a pulse fell due, it pulses at once. heartbeat holds one pulse and a pulse is dropped when
 // one is waiting. With in and fn fixed it is a [Ward]. It panics if pulseInterval <= 0 or fn is
 // nil. Ending, closing order and panics are as the package doc says.
-func DoWorkWithPulse[T any](done <-chan struct{}, in <-chan T, pulseInterval time.Duration, fn func(T)) (heartbeat <-chan struct{}, terminated <-chan struct{}) {
+func DoWorkWithPulse[T any](
+	done <-chan struct{}, in <-chan T, pulseInterval time.Duration, fn func(T),
+) (heartbeat <-chan struct{}, terminated <-chan struct{}) {
 	if pulseInterval <= 0 {
-		panic(fmt.Sprintf("leaksafe: DoWorkWithPulse: pulseInterval must be greater than 0, got %v", pulseInterval))
+		panic(fmt.Sprintf("leaksafe: DoWorkWithPulse: pulseInterval must be greater than 0, got %v",
+			pulseInterval))
 	}
 	if fn == nil {
 		panic("leaksafe: DoWorkWithPulse: nil fn")
@@ -24,7 +27,8 @@ func DoWorkWithPulse[T any](done <-chan struct{}, in <-chan T, pulseInterval tim
 		defer close(beat)
 		ticker := time.NewTicker(pulseInterval)
 		defer ticker.Stop()
-		for isOpen(done) { // checked first, so a worker told to stop during fn takes no further value
+		// checked first, so a worker told to stop during fn takes no further value
+		for isOpen(done) {
 			// A tick that came while fn ran is pulsed before the next value is taken: when in is
 			// already ready, a select between the two would skip the pulse about half the time.
 			select {
@@ -53,7 +57,9 @@ func DoWorkWithPulse[T any](done <-chan struct{}, in <-chan T, pulseInterval tim
 // is waiting, so reading it is optional. An idle worker does not pulse: to watch one that may wait
 // long for work, as a [Steward] does, use [DoWorkWithPulse]. heartbeat closes before terminated.
 // Ending, closing order and panics are as the package doc says.
-func DoWorkWithHeartbeat[T any](done <-chan struct{}, in <-chan T, fn func(T)) (heartbeat <-chan struct{}, terminated <-chan struct{}) {
+func DoWorkWithHeartbeat[T any](
+	done <-chan struct{}, in <-chan T, fn func(T),
+) (heartbeat <-chan struct{}, terminated <-chan struct{}) {
 	if fn == nil {
 		panic("leaksafe: DoWorkWithHeartbeat: nil fn")
 	}

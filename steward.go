@@ -10,7 +10,9 @@ import (
 // and a pulse interval, and returns its heartbeat and terminated. A healthy ward pulses at least
 // once every pulseInterval without waiting on an unread heartbeat, and stops when done closes. The
 // function itself must not block.
-type Ward func(done <-chan struct{}, pulseInterval time.Duration) (heartbeat <-chan struct{}, terminated <-chan struct{})
+type Ward func(
+	done <-chan struct{}, pulseInterval time.Duration,
+) (heartbeat <-chan struct{}, terminated <-chan struct{})
 
 // Steward returns a [Ward] that, each time it is started, starts one goroutine that starts ward
 // and restarts it whenever its heartbeat has been silent for timeout: it closes that ward's done,
@@ -30,14 +32,18 @@ func Steward(timeout time.Duration, ward Ward, onRestart func(restarts int)) War
 		panic("leaksafe: Steward: nil ward")
 	}
 	wardPulse := max(timeout/2, time.Nanosecond)
-	return func(done <-chan struct{}, pulseInterval time.Duration) (heartbeat <-chan struct{}, terminated <-chan struct{}) {
+	return func(
+		done <-chan struct{}, pulseInterval time.Duration,
+	) (heartbeat <-chan struct{}, terminated <-chan struct{}) {
 		if pulseInterval <= 0 {
-			panic(fmt.Sprintf("leaksafe: Steward: pulseInterval must be greater than 0, got %v", pulseInterval))
+			panic(fmt.Sprintf("leaksafe: Steward: pulseInterval must be greater than 0, got %v",
+				pulseInterval))
 		}
 		beat := make(chan struct{}, 1)
 		term := make(chan struct{})
 		go func() {
-			var wards []<-chan struct{} // the terminated of every ward started and not yet seen to end
+			// the terminated of every ward started and not yet seen to end
+			var wards []<-chan struct{}
 			defer close(term)
 			defer func() {
 				for _, t := range wards {

@@ -27,10 +27,12 @@ func OrDone[T any](done <-chan struct{}, in <-chan T) (out <-chan T, terminated 
 }
 
 // Take starts one goroutine that forwards the first n values of in to out, then ends without
-// reading more: whatever feeds in is released when done closes, or at once under [Range]. With n
-// == 0 it ends without reading. Take panics if n < 0. Ending, closing order and panics are as the
-// package doc says.
-func Take[T any](done <-chan struct{}, in <-chan T, n int) (out <-chan T, terminated <-chan struct{}) {
+// reading more: whatever feeds in is released when done closes, or at once under [Range]. With
+// n == 0 it ends without reading. Take panics if n < 0. Ending, closing order and panics are as
+// the package doc says.
+func Take[T any](
+	done <-chan struct{}, in <-chan T, n int,
+) (out <-chan T, terminated <-chan struct{}) {
 	if n < 0 {
 		panic(fmt.Sprintf("leaksafe: Take: n must be at least 0, got %d", n))
 	}
@@ -51,7 +53,9 @@ func Take[T any](done <-chan struct{}, in <-chan T, n int) (out <-chan T, termin
 
 // Map starts one goroutine that sends fn(v) on out for every value v received from in, in order.
 // Map panics if fn is nil. Ending, closing order and panics are as the package doc says.
-func Map[T, U any](done <-chan struct{}, in <-chan T, fn func(T) U) (out <-chan U, terminated <-chan struct{}) {
+func Map[T, U any](
+	done <-chan struct{}, in <-chan T, fn func(T) U,
+) (out <-chan U, terminated <-chan struct{}) {
 	if fn == nil {
 		panic("leaksafe: Map: nil fn")
 	}
@@ -73,7 +77,9 @@ func Map[T, U any](done <-chan struct{}, in <-chan T, fn func(T) U) (out <-chan 
 // Filter starts one goroutine that forwards to out, in order, the values v of in for which keep(v)
 // is true. Filter panics if keep is nil. Ending, closing order and panics are as the package doc
 // says.
-func Filter[T any](done <-chan struct{}, in <-chan T, keep func(T) bool) (out <-chan T, terminated <-chan struct{}) {
+func Filter[T any](
+	done <-chan struct{}, in <-chan T, keep func(T) bool,
+) (out <-chan T, terminated <-chan struct{}) {
 	if keep == nil {
 		panic("leaksafe: Filter: nil keep")
 	}
@@ -99,7 +105,9 @@ func Filter[T any](done <-chan struct{}, in <-chan T, keep func(T) bool) (out <-
 // before it reads the next. The outputs are unbuffered, so a branch that is not read stalls the
 // other until done closes: read both, or close done. Ending, closing order and panics are as the
 // package doc says.
-func Tee[T any](done <-chan struct{}, in <-chan T) (out1, out2 <-chan T, terminated <-chan struct{}) {
+func Tee[T any](
+	done <-chan struct{}, in <-chan T,
+) (out1, out2 <-chan T, terminated <-chan struct{}) {
 	ch1 := make(chan T)
 	ch2 := make(chan T)
 	term := make(chan struct{})
@@ -133,7 +141,9 @@ func Tee[T any](done <-chan struct{}, in <-chan T) (out1, out2 <-chan T, termina
 // has closed. With no inputs, out and terminated are closed at once. out holds as many values as
 // the largest input can, and at least one. Ending, closing order and panics are as the package doc
 // says.
-func FanIn[T any](done <-chan struct{}, ins ...<-chan T) (out <-chan T, terminated <-chan struct{}) {
+func FanIn[T any](
+	done <-chan struct{}, ins ...<-chan T,
+) (out <-chan T, terminated <-chan struct{}) {
 	size := 1
 	for _, in := range ins {
 		size = max(size, cap(in))
@@ -164,7 +174,9 @@ func FanIn[T any](done <-chan struct{}, ins ...<-chan T) (out <-chan T, terminat
 // closes after its last inner channel, or when done closes; a nil inner channel blocks it until
 // done closes. out holds max(1, cap(chans)) values. Ending, closing order and panics are as the
 // package doc says.
-func Bridge[T any](done <-chan struct{}, chans <-chan (<-chan T)) (out <-chan T, terminated <-chan struct{}) {
+func Bridge[T any](
+	done <-chan struct{}, chans <-chan (<-chan T),
+) (out <-chan T, terminated <-chan struct{}) {
 	ch := make(chan T, max(1, cap(chans)))
 	term := make(chan struct{})
 	go func() {
@@ -197,7 +209,9 @@ func Bridge[T any](done <-chan struct{}, chans <-chan (<-chan T)) (out <-chan T,
 // keep that capacity, so one Buffer near the source lets a whole pipeline hand over many values
 // per wake-up; past that rate, send slices ([slices.Chunk]). Buffer panics if size < 1. Ending,
 // closing order and panics are as the package doc says.
-func Buffer[T any](done <-chan struct{}, in <-chan T, size int) (out <-chan T, terminated <-chan struct{}) {
+func Buffer[T any](
+	done <-chan struct{}, in <-chan T, size int,
+) (out <-chan T, terminated <-chan struct{}) {
 	if size < 1 {
 		panic(fmt.Sprintf("leaksafe: Buffer: size must be at least 1, got %d", size))
 	}

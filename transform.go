@@ -6,7 +6,9 @@ import "iter"
 // order, the results for which fn reports true: what Map to a Result, Filter and Map do in three
 // stages, such as parsing a line and skipping it if it is bad. FilterMap panics if fn is nil.
 // Ending, closing order and panics are as the package doc says.
-func FilterMap[T, U any](done <-chan struct{}, in <-chan T, fn func(T) (U, bool)) (out <-chan U, terminated <-chan struct{}) {
+func FilterMap[T, U any](
+	done <-chan struct{}, in <-chan T, fn func(T) (U, bool),
+) (out <-chan U, terminated <-chan struct{}) {
 	if fn == nil {
 		panic("leaksafe: FilterMap: nil fn")
 	}
@@ -33,7 +35,9 @@ func FilterMap[T, U any](done <-chan struct{}, in <-chan T, fn func(T) (U, bool)
 // stream of slices. Once done is seen closed, the sequence's yield returns false. FlatMap panics
 // if fn is nil; the sequences must stop when yield returns false, as every iterator must. Ending,
 // closing order and panics are as the package doc says.
-func FlatMap[T, U any](done <-chan struct{}, in <-chan T, fn func(T) iter.Seq[U]) (out <-chan U, terminated <-chan struct{}) {
+func FlatMap[T, U any](
+	done <-chan struct{}, in <-chan T, fn func(T) iter.Seq[U],
+) (out <-chan U, terminated <-chan struct{}) {
 	if fn == nil {
 		panic("leaksafe: FlatMap: nil fn")
 	}
@@ -73,7 +77,9 @@ func FlatMap[T, U any](done <-chan struct{}, in <-chan T, fn func(T) iter.Seq[U]
 // is read, so, as with [Tee], an output that is not read stalls the other until done closes: read
 // both, or close done. Partition panics if keep is nil. Ending, closing order and panics are as
 // the package doc says.
-func Partition[T any](done <-chan struct{}, in <-chan T, keep func(T) bool) (kept, rest <-chan T, terminated <-chan struct{}) {
+func Partition[T any](
+	done <-chan struct{}, in <-chan T, keep func(T) bool,
+) (kept, rest <-chan T, terminated <-chan struct{}) {
 	if keep == nil {
 		panic("leaksafe: Partition: nil keep")
 	}

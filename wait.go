@@ -16,8 +16,8 @@ func isOpen(done <-chan struct{}) bool {
 }
 
 // send sends v on out and reports true, or reports false without sending once done is closed. It
-// tries a send that does not wait before it waits on out and done together, which is cheaper when out
-// has room or a waiting receiver.
+// tries a send that does not wait before it waits on out and done together, which is cheaper when
+// out has room or a waiting receiver.
 func send[T any](done <-chan struct{}, out chan<- T, v T) bool {
 	if !isOpen(done) {
 		return false

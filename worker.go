@@ -34,7 +34,9 @@ func DoWork[T any](done <-chan struct{}, in <-chan T, fn func(T)) (terminated <-
 // catches panics and stops at the first error, use [ForEach]. It panics if workers is not between
 // 1 and 1<<20 or fn is nil; fn must be safe for concurrent use. Ending, closing order and panics
 // are as the package doc says.
-func ParallelDoWork[T any](done <-chan struct{}, in <-chan T, workers int, fn func(T)) (terminated <-chan struct{}) {
+func ParallelDoWork[T any](
+	done <-chan struct{}, in <-chan T, workers int, fn func(T),
+) (terminated <-chan struct{}) {
 	checkWorkers("ParallelDoWork", workers, fn == nil)
 	term := make(chan struct{})
 	goWorkers(workers, func(int) {
@@ -54,14 +56,18 @@ func ParallelDoWork[T any](done <-chan struct{}, in <-chan T, workers int, fn fu
 // order; [ParallelMapOrdered] keeps the order of in. ParallelMap panics if workers is not between
 // 1 and 1<<20 or fn is nil; fn must be safe for concurrent use. Ending, closing order and panics
 // are as the package doc says.
-func ParallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn func(T) U) (out <-chan U, terminated <-chan struct{}) {
+func ParallelMap[T, U any](
+	done <-chan struct{}, in <-chan T, workers int, fn func(T) U,
+) (out <-chan U, terminated <-chan struct{}) {
 	checkWorkers("ParallelMap", workers, fn == nil)
 	return parallelMap(done, in, workers, fn)
 }
 
 // parallelMap is [ParallelMap] after its arguments are checked; with one worker it is also
 // [ParallelMapOrdered], since a single worker keeps the order of in.
-func parallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn func(T) U) (out <-chan U, terminated <-chan struct{}) {
+func parallelMap[T, U any](
+	done <-chan struct{}, in <-chan T, workers int, fn func(T) U,
+) (out <-chan U, terminated <-chan struct{}) {
 	ch := make(chan U, max(workers, cap(in)))
 	term := make(chan struct{})
 	goWorkers(workers, func(int) {
@@ -86,7 +92,9 @@ func parallelMap[T, U any](done <-chan struct{}, in <-chan T, workers int, fn fu
 // and c in out, however long in is. When fn is cheap (under a microsecond) and in is buffered, a
 // worker takes up to cap(in)/(2×workers) consecutive values per turn; a slow call puts it back to
 // one. Ending, closing order and panics are as the package doc says.
-func ParallelMapOrdered[T, U any](done <-chan struct{}, in <-chan T, workers int, fn func(T) U) (out <-chan U, terminated <-chan struct{}) {
+func ParallelMapOrdered[T, U any](
+	done <-chan struct{}, in <-chan T, workers int, fn func(T) U,
+) (out <-chan U, terminated <-chan struct{}) {
 	checkWorkers("ParallelMapOrdered", workers, fn == nil)
 	if workers == 1 {
 		return parallelMap(done, in, 1, fn) // one worker keeps the order: no window needed
@@ -117,13 +125,13 @@ func ParallelMapOrdered[T, U any](done <-chan struct{}, in <-chan T, workers int
 }
 
 // cheapCall is how long a timed call of fn may take for a worker of [ParallelMapOrdered] to take
-// several values per turn at the input. A turn (a lock and a receive) costs about a tenth of that, so
-// for slower calls taking more per turn would save little and would only hold values back from
+// several values per turn at the input. A turn (a lock and a receive) costs about a tenth of that,
+// so for slower calls taking more per turn would save little and would only hold values back from
 // idle workers.
 const cheapCall = time.Microsecond
 
-// probeEvery is how often, in turns at the input, a worker of [ParallelMapOrdered] times a call of fn
-// to decide how many values its next turns take.
+// probeEvery is how often, in turns at the input, a worker of [ParallelMapOrdered] times a call of
+// fn to decide how many values its next turns take.
 const probeEvery = 8
 
 // reorderWindow is the state that the workers of [ParallelMapOrdered] share. A value's sequence
@@ -138,9 +146,10 @@ type reorderWindow[T, U any] struct {
 	maxTake int // the most values a worker takes in one turn at the input
 
 	// inMu serializes receiving from in with numbering the values received. A worker takes it only
-	// with TryLock and otherwise waits on inWake, which gets a token, without waiting, each time inMu
-	// is unlocked; so a worker waiting for its turn also gives up when done closes, and counts as
-	// durably blocked in a synctest bubble, which a goroutine blocked in sync.Mutex.Lock does not.
+	// with TryLock and otherwise waits on inWake, which gets a token, without waiting, each time
+	// inMu is unlocked; so a worker waiting for its turn also gives up when done closes, and
+	// counts as durably blocked in a synctest bubble, which a goroutine blocked in sync.Mutex.Lock
+	// does not.
 	inMu   sync.Mutex
 	inWake chan struct{}
 	next   uint64 // sequence number of the next value received; guarded by inMu
@@ -209,8 +218,8 @@ func (w *reorderWindow[T, U]) step(own *orderedWorker[T, U]) bool {
 	w.next += uint64(len(vals))
 	w.unlockIn()
 
-	// Now and then, time the turn's first call: cheap calls make the next turns take several values,
-	// slow ones one value.
+	// Now and then, time the turn's first call: cheap calls make the next turns take several
+	// values, slow ones one value.
 	measure := w.maxTake > 1 && own.turns%probeEvery == 0
 	own.turns++
 	for i, v := range vals {
@@ -334,8 +343,8 @@ func (w *reorderWindow[T, U]) unlockIn() {
 	}
 }
 
-// goWorkers starts n goroutines, the i-th running work(i). The last one to return then runs last, so
-// that closing the outputs and terminated is the last action of the last goroutine started.
+// goWorkers starts n goroutines, the i-th running work(i). The last one to return then runs last,
+// so that closing the outputs and terminated is the last action of the last goroutine started.
 func goWorkers(n int, work func(i int), last func()) {
 	var running atomic.Int64
 	running.Store(int64(n))

@@ -2,9 +2,9 @@
 // people reach for instead: golang.org/x/sync/errgroup, sourcegraph/conc, alitto/pond,
 // panjf2000/ants, gammazero/workerpool and samber/lo.
 //
-// It is a module of its own, so that the leaksafe module keeps no dependencies. It has no code of its
-// own: everything is in the _test.go files. Every benchmark names its cases key=value, so benchstat
-// can lay the implementations side by side:
+// It is a module of its own, so that the leaksafe module keeps no dependencies. It has no code of
+// its own: everything is in the _test.go files. Every benchmark names its cases key=value, so
+// benchstat can lay the implementations side by side:
 //
 //	go test -run '^$' -bench . -count 10 | tee new.txt
 //	benchstat -col /impl new.txt

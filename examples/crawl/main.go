@@ -1,6 +1,6 @@
-// Command crawl fetches URLs, a few at a time, and prints each result in the order of its arguments
-// as soon as it is ready. When it stops early, the requests still in flight are cancelled, not
-// waited for.
+// Command crawl fetches URLs, a few at a time, and prints each result in the order of its
+// arguments as soon as it is ready. When it stops early, the requests still in flight are
+// cancelled, not waited for.
 //
 //	go run ./examples/crawl [-workers N] [-max-errors N] [-timeout D] [url ...]
 //
@@ -11,10 +11,10 @@
 // long stopping took and the number of goroutines before and after, to show that nothing is left
 // running.
 //
-// With no URL it serves a demo site on 127.0.0.1 and crawls that, so it runs offline: fast pages, slow
-// pages, pages that fail with status 500 and one page that answers only when its request is
-// cancelled. With the default flags the third failure arrives while that page is in flight, and the
-// demo site reports the requests that stopping cancelled.
+// With no URL it serves a demo site on 127.0.0.1 and crawls that, so it runs offline: fast pages,
+// slow pages, pages that fail with status 500 and one page that answers only when its request is
+// cancelled. With the default flags the third failure arrives while that page is in flight, and
+// the demo site reports the requests that stopping cancelled.
 package main
 
 import (
@@ -52,7 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	flags.SetOutput(stderr)
 	workers := flags.Int("workers", 4, "requests in flight at once (at least 1)")
 	maxErrors := flags.Int("max-errors", 3, "stop after this many failed fetches (0: never)")
-	timeout := flags.Duration("timeout", 10*time.Second, "time limit of each request, body included")
+	timeout := flags.Duration("timeout", 10*time.Second,
+		"time limit of each request, body included")
 	flags.Usage = func() {
 		fmt.Fprintln(stderr, "usage: crawl [-workers N] [-max-errors N] [-timeout D] [url ...]")
 		flags.PrintDefaults()
@@ -101,8 +102,8 @@ type crawler struct {
 	stdout, stderr io.Writer
 }
 
-// crawl fetches urls, at most c.workers at once, prints each result in the order of urls and returns
-// the exit status. It returns once every request it started has ended.
+// crawl fetches urls, at most c.workers at once, prints each result in the order of urls and
+// returns the exit status. It returns once every request it started has ended.
 func (c *crawler) crawl(ctx context.Context, urls []string) int {
 	// interrupted is the outer done of the loop below. It closes when ctx is done, once
 	// interruptedAt is set, so that the moment the stop began is known when the loop ends.
@@ -115,7 +116,8 @@ func (c *crawler) crawl(ctx context.Context, urls []string) int {
 	defer unwatch()
 
 	pages := func(done <-chan struct{}) (<-chan page, <-chan struct{}) {
-		ctx := leaksafe.WithDone(ctx, done) // cancelled when the loop below ends: so are the requests
+		// cancelled when the loop below ends: so are the requests
+		ctx := leaksafe.WithDone(ctx, done)
 		in, t1 := leaksafe.Generate(done, urls...)
 		out, t2 := leaksafe.ParallelMapOrdered(done, in, c.workers, func(u string) page {
 			return c.fetch(ctx, u)
@@ -135,14 +137,16 @@ func (c *crawler) crawl(ctx context.Context, urls []string) int {
 			failed++
 		}
 		if failed > 0 && failed == c.maxErrors && printed < len(urls) {
-			fmt.Fprintf(c.stderr, "crawl: stopping after %d failed fetches (-max-errors %d)\n", failed, c.maxErrors)
+			fmt.Fprintf(c.stderr, "crawl: stopping after %d failed fetches (-max-errors %d)\n",
+				failed, c.maxErrors)
 			stopping = time.Now()
 			break // cancels the requests in flight, and waits for the workers to return
 		}
 	}
 	wasInterrupted := false
 	if stopping.IsZero() && printed < len(urls) {
-		<-interrupted // only ctx ends the loop early this way: interruptedAt is set, or is about to be
+		// only ctx ends the loop early this way: interruptedAt is set, or is about to be
+		<-interrupted
 		wasInterrupted, stopping = true, interruptedAt
 		fmt.Fprintln(c.stderr, "crawl: interrupted")
 	}
@@ -217,8 +221,8 @@ func (c *crawler) get(ctx context.Context, u string) (status int, size int64, er
 	return resp.StatusCode, size, err
 }
 
-// demoPages are the paths of the demo site, in the order crawl fetches them. With the default flags,
-// the third failure arrives while /hang is in flight, and stopping the crawl cancels it.
+// demoPages are the paths of the demo site, in the order crawl fetches them. With the default
+// flags, the third failure arrives while /hang is in flight, and stopping the crawl cancels it.
 var demoPages = []string{
 	"/fast/1", "/fail/1", "/slow/1", "/fast/2", "/fail/2", "/slow/2",
 	"/fail/3", "/hang", "/fast/3", "/fast/4", "/slow/3", "/fail/4",
@@ -234,9 +238,9 @@ func demoURLs(base string) []string {
 }
 
 // newDemoSite starts a web server on 127.0.0.1 that serves demoPages: /fast/{n} answers at once
-// with n KiB, /slow/{n} after n×300 ms, /fail/{n} with status 500, and /hang not before its request
-// is cancelled. A slow or hanging request that is cancelled is reported on log. The caller must call
-// Close, which waits for the handlers to return.
+// with n KiB, /slow/{n} after n×300 ms, /fail/{n} with status 500, and /hang not before its
+// request is cancelled. A slow or hanging request that is cancelled is reported on log. The caller
+// must call Close, which waits for the handlers to return.
 func newDemoSite(log io.Writer) *httptest.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /fast/{n}", func(w http.ResponseWriter, r *http.Request) {
@@ -297,9 +301,9 @@ func roundDuration(d time.Duration) time.Duration {
 	return d.Round(time.Millisecond)
 }
 
-// settled returns the goroutine count, read again for a moment while it is above before: a goroutine
-// that has closed its terminated channel, or whose connection was just closed, may still be on its
-// way out.
+// settled returns the goroutine count, read again for a moment while it is above before: a
+// goroutine that has closed its terminated channel, or whose connection was just closed, may still
+// be on its way out.
 func settled(before int) int {
 	n := runtime.NumGoroutine()
 	for i := 0; n > before && i < 100; i++ {

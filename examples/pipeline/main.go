@@ -3,10 +3,10 @@
 //
 //	go run ./examples/pipeline [-workers N] [-n N] [dir]
 //
-// dir defaults to the current directory and -workers to GOMAXPROCS. The program stops early after -n
-// results, or on Ctrl-C, and prints the number of goroutines before and after the pipeline to show
-// that nothing is left running. A file that cannot be read is reported and skipped; a directory that
-// cannot be walked at all is an error, and the exit status is 1.
+// dir defaults to the current directory and -workers to GOMAXPROCS. The program stops early after
+// -n results, or on Ctrl-C, and prints the number of goroutines before and after the pipeline to
+// show that nothing is left running. A file that cannot be read is reported and skipped; a
+// directory that cannot be walked at all is an error, and the exit status is 1.
 package main
 
 import (
@@ -153,8 +153,8 @@ func hashFile(p leaksafe.Result[string]) leaksafe.Result[fileSum] {
 	return leaksafe.Result[fileSum]{Value: s}
 }
 
-// settled returns the goroutine count, read again for a moment while it is above before: a goroutine
-// that has closed its terminated channel may still be on its way out of the scheduler.
+// settled returns the goroutine count, read again for a moment while it is above before: a
+// goroutine that has closed its terminated channel may still be on its way out of the scheduler.
 func settled(before int) int {
 	n := runtime.NumGoroutine()
 	for i := 0; n > before && i < 100; i++ {

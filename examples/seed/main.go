@@ -1,6 +1,6 @@
-// Command seed runs the two programs that leaksafe grew from, doWork and newRandStream, written with
-// leaksafe, and prints the number of goroutines before and after each to show that nothing is left
-// running.
+// Command seed runs the two programs that leaksafe grew from, doWork and newRandStream, written
+// with leaksafe, and prints the number of goroutines before and after each to show that nothing is
+// left running.
 //
 //	go run ./examples/seed
 package main
@@ -66,8 +66,8 @@ func randStream() error {
 }
 
 // settled prints the goroutine count after a program and reports an error if it is higher than
-// before. A goroutine that has closed terminated may still be on its way out of the scheduler, so the
-// count is read a few times before it is judged.
+// before. A goroutine that has closed terminated may still be on its way out of the scheduler, so
+// the count is read a few times before it is judged.
 func settled(name string, before int) error {
 	after := runtime.NumGoroutine()
 	for i := 0; after > before && i < 100; i++ {
