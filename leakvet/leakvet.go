@@ -1,0 +1,16 @@
+// Package leakvet is a static analyzer that finds goroutine leaks before the code runs: a goroutine
+// blocked forever on a channel nobody serves, a lock never released, a done channel never closed.
+// Each diagnostic says what blocks forever and the leak-safe form to use instead.
+//
+// Run it as a command or under go vet:
+//
+//	go run github.com/leaksafe/leaksafe/leakvet/cmd/leakvet ./...
+//	go vet -vettool=$(which leakvet) ./...
+package leakvet
+
+import (
+	"golang.org/x/tools/go/analysis"
+)
+
+// Analyzers are every check leakvet runs, in the order cmd/leakvet registers them.
+var Analyzers = []*analysis.Analyzer{}
