@@ -11,8 +11,9 @@ func Watch(done <-chan struct{}, interval time.Duration) (reports <-chan Report,
 	return std.Watch(done, interval)
 }
 
-// Watch starts one goroutine that checks the process at once and then every interval, and sends
-// each report on reports. Each report says how every site moved since the previous check of w (its
+// Watch starts one goroutine that checks the process, then again every interval, and sends
+// each report on reports. The first check runs at once unless a recent [Watcher.Snapshot] or
+// [Watcher.Handler] check leaves the budget no room yet; it then runs as soon as the budget allows. Each report says how every site moved since the previous check of w (its
 // Previous count, or New). When done closes, the goroutine stops, closes reports, then terminated.
 // A nil done never closes: the goroutine then runs for the life of the process.
 //
