@@ -21,10 +21,7 @@ func Batch[T any](
 		panic(fmt.Sprintf("leaksafe: Batch: maxWait must be greater than 0, got %v", maxWait))
 	}
 	ch := make(chan []T, 1)
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch)
+	return stage(ch, func() {
 		timer := time.NewTimer(maxWait) // the one timer: stopped until a batch starts
 		timer.Stop()
 		defer timer.Stop()
@@ -62,8 +59,7 @@ func Batch[T any](
 			}
 			batch = nil
 		}
-	}()
-	return ch, term
+	})
 }
 
 // Throttle starts one goroutine that forwards the values of in to out, in order, at most burst at
@@ -81,10 +77,7 @@ func Throttle[T any](
 		panic(fmt.Sprintf("leaksafe: Throttle: burst must be at least 1, got %d", burst))
 	}
 	ch := make(chan T)
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch)
+	return stage(ch, func() {
 		timer := time.NewTimer(interval) // the one timer: stopped until the bucket runs empty
 		timer.Stop()
 		defer timer.Stop()
@@ -101,38 +94,21 @@ func Throttle[T any](
 			tokens += n
 			refilled = refilled.Add(time.Duration(n) * interval)
 		}
-		for {
-			v, ok := recv(done, in)
-			if !ok {
-				return
-			}
+		each(done, in, func(v T) bool {
 			for refill(); tokens == 0; refill() {
 				resetTimer(timer, time.Until(refilled.Add(interval)))
 				select {
 				case <-timer.C:
 				case <-done:
-					return
+					return false
 				}
 			}
 			if !send(done, ch, v) {
-				return
+				return false
 			}
 			refill() // tokens only grew while the consumer was awaited: take one as of now
 			tokens--
-		}
-	}()
-	return ch, term
-}
-
-// resetTimer makes t fire after d, whether it is running, stopped or has fired. It discards a value
-// that t sent and nobody received, so a stale value is never received after the reset, whichever
-// timer behaviour the program's GODEBUG selects.
-func resetTimer(t *time.Timer, d time.Duration) {
-	if !t.Stop() {
-		select {
-		case <-t.C:
-		default:
-		}
-	}
-	t.Reset(d)
+			return true
+		})
+	})
 }

@@ -31,7 +31,11 @@ func First[T any](done <-chan struct{}, fns ...func(done <-chan struct{}) T) (re
 	for i, fn := range fns {
 		stop := make(chan struct{})
 		stops[i] = stop
-		wg.Go(func() { results <- fn(stop) })
+		wg.Add(1)
+		spawn(func() {
+			defer wg.Done()
+			results <- fn(stop)
+		})
 	}
 	select {
 	case result = <-results:
@@ -77,7 +81,9 @@ func FirstOK[T any](done <-chan struct{}, fns ...func(done <-chan struct{}) (T, 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i, fn := range fns {
-		wg.Go(func() {
+		wg.Add(1)
+		spawn(func() {
+			defer wg.Done()
 			v, err := fn(stop)
 			outcomes <- outcome{i, v, err}
 		})

@@ -21,10 +21,7 @@ func DoWorkWithPulse[T any](
 		panic("leaksafe: DoWorkWithPulse: nil fn")
 	}
 	beat := make(chan struct{}, 1)
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(beat)
+	return stage(beat, func() {
 		ticker := time.NewTicker(pulseInterval)
 		defer ticker.Stop()
 		// checked first, so a worker told to stop during fn takes no further value
@@ -48,8 +45,7 @@ func DoWorkWithPulse[T any](
 				return
 			}
 		}
-	}()
-	return beat, term
+	})
 }
 
 // DoWorkWithHeartbeat is [DoWork] that pulses on heartbeat just before each call of fn, to tell
@@ -64,20 +60,16 @@ func DoWorkWithHeartbeat[T any](
 		panic("leaksafe: DoWorkWithHeartbeat: nil fn")
 	}
 	beat := make(chan struct{}, 1)
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(beat)
-		for {
-			v, ok := recv(done, in)
-			if !ok || !isOpen(done) {
-				return
+	return stage(beat, func() {
+		each(done, in, func(v T) bool {
+			if !isOpen(done) {
+				return false
 			}
 			pulse(beat)
 			fn(v)
-		}
-	}()
-	return beat, term
+			return true
+		})
+	})
 }
 
 // pulse sends a pulse on heartbeat without waiting: when a pulse is already waiting in heartbeat's

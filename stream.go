@@ -12,18 +12,9 @@ import (
 // doc says.
 func OrDone[T any](done <-chan struct{}, in <-chan T) (out <-chan T, terminated <-chan struct{}) {
 	ch := make(chan T, max(1, cap(in)))
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch)
-		for {
-			v, ok := recv(done, in)
-			if !ok || !send(done, ch, v) {
-				return
-			}
-		}
-	}()
-	return ch, term
+	return stage(ch, func() {
+		each(done, in, func(v T) bool { return send(done, ch, v) })
+	})
 }
 
 // Take starts one goroutine that forwards the first n values of in to out, then ends without
@@ -37,18 +28,14 @@ func Take[T any](
 		panic(fmt.Sprintf("leaksafe: Take: n must be at least 0, got %d", n))
 	}
 	ch := make(chan T, max(1, cap(in)))
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch)
+	return stage(ch, func() {
 		for range n {
 			v, ok := recv(done, in)
 			if !ok || !send(done, ch, v) {
 				return
 			}
 		}
-	}()
-	return ch, term
+	})
 }
 
 // Map starts one goroutine that sends fn(v) on out for every value v received from in, in order.
@@ -60,18 +47,9 @@ func Map[T, U any](
 		panic("leaksafe: Map: nil fn")
 	}
 	ch := make(chan U, max(1, cap(in)))
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch)
-		for {
-			v, ok := recv(done, in)
-			if !ok || !send(done, ch, fn(v)) {
-				return
-			}
-		}
-	}()
-	return ch, term
+	return stage(ch, func() {
+		each(done, in, func(v T) bool { return send(done, ch, fn(v)) })
+	})
 }
 
 // Filter starts one goroutine that forwards to out, in order, the values v of in for which keep(v)
@@ -84,21 +62,9 @@ func Filter[T any](
 		panic("leaksafe: Filter: nil keep")
 	}
 	ch := make(chan T, max(1, cap(in)))
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch)
-		for {
-			v, ok := recv(done, in)
-			if !ok {
-				return
-			}
-			if keep(v) && !send(done, ch, v) {
-				return
-			}
-		}
-	}()
-	return ch, term
+	return stage(ch, func() {
+		each(done, in, func(v T) bool { return !keep(v) || send(done, ch, v) })
+	})
 }
 
 // Tee starts one goroutine that sends every value of in on both out1 and out2, in either order,
@@ -110,16 +76,9 @@ func Tee[T any](
 ) (out1, out2 <-chan T, terminated <-chan struct{}) {
 	ch1 := make(chan T)
 	ch2 := make(chan T)
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch2)
+	_, term := stage(ch2, func() {
 		defer close(ch1)
-		for {
-			v, ok := recv(done, in)
-			if !ok {
-				return
-			}
+		each(done, in, func(v T) bool {
 			a, b := ch1, ch2 // a nil channel is never ready: each branch gets v once
 			for a != nil || b != nil {
 				select {
@@ -128,11 +87,12 @@ func Tee[T any](
 				case b <- v:
 					b = nil
 				case <-done:
-					return
+					return false
 				}
 			}
-		}
-	}()
+			return true
+		})
+	})
 	return ch1, ch2, term
 }
 
@@ -156,12 +116,7 @@ func FanIn[T any](
 		return ch, term
 	}
 	goWorkers(len(ins), func(i int) {
-		for {
-			v, ok := recv(done, ins[i])
-			if !ok || !send(done, ch, v) {
-				return
-			}
-		}
+		each(done, ins[i], func(v T) bool { return send(done, ch, v) })
 	}, func() {
 		close(ch)
 		close(term)
@@ -178,30 +133,13 @@ func Bridge[T any](
 	done <-chan struct{}, chans <-chan (<-chan T),
 ) (out <-chan T, terminated <-chan struct{}) {
 	ch := make(chan T, max(1, cap(chans)))
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch)
-		for {
-			stream, ok := recv(done, chans)
-			if !ok {
-				return
-			}
-			for {
-				v, ok := recv(done, stream)
-				if !ok {
-					if !isOpen(done) {
-						return
-					}
-					break // stream closed: take the next one
-				}
-				if !send(done, ch, v) {
-					return
-				}
-			}
-		}
-	}()
-	return ch, term
+	forward := func(v T) bool { return send(done, ch, v) }
+	return stage(ch, func() {
+		each(done, chans, func(stream <-chan T) bool {
+			each(done, stream, forward)
+			return isOpen(done) // stream closed or done: take the next one, or end
+		})
+	})
 }
 
 // Buffer starts one goroutine that forwards the values of in to out, which holds size values, so
@@ -216,18 +154,9 @@ func Buffer[T any](
 		panic(fmt.Sprintf("leaksafe: Buffer: size must be at least 1, got %d", size))
 	}
 	ch := make(chan T, size)
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch)
-		for {
-			v, ok := recv(done, in)
-			if !ok || !send(done, ch, v) {
-				return
-			}
-		}
-	}()
-	return ch, term
+	return stage(ch, func() {
+		each(done, in, func(v T) bool { return send(done, ch, v) })
+	})
 }
 
 // Or returns a channel that is closed when any of signals is closed. It starts at most one
@@ -253,7 +182,7 @@ func Or(signals ...<-chan struct{}) <-chan struct{} {
 		return live[0]
 	}
 	orDone := make(chan struct{})
-	go func() {
+	spawn(func() {
 		defer close(orDone)
 		if len(live) == 2 {
 			select {
@@ -267,7 +196,7 @@ func Or(signals ...<-chan struct{}) <-chan struct{} {
 			cases[i] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(s)}
 		}
 		reflect.Select(cases)
-	}()
+	})
 	return orDone
 }
 
@@ -292,20 +221,20 @@ func All(signals ...<-chan struct{}) <-chan struct{} {
 		close(allDone)
 	case n <= allFew:
 		few := few // pending is few[:n]: the goroutine gets a copy of the array, in its closure
-		go func() {
+		spawn(func() {
 			defer close(allDone)
 			for i := range n {
 				<-few[i]
 			}
-		}()
+		})
 	default:
 		many := slices.Clone(pending)
-		go func() {
+		spawn(func() {
 			defer close(allDone)
 			for _, s := range many {
 				<-s
 			}
-		}()
+		})
 	}
 	return allDone
 }
@@ -318,12 +247,7 @@ const allFew = 8
 // that sends on in: to consume a pipeline and stop it when the loop ends, use [Range].
 func Values[T any](done <-chan struct{}, in <-chan T) iter.Seq[T] {
 	return func(yield func(T) bool) {
-		for {
-			v, ok := recv(done, in)
-			if !ok || !yield(v) {
-				return
-			}
-		}
+		each(done, in, yield)
 	}
 }
 
@@ -356,11 +280,6 @@ func Range[T any](done <-chan struct{}, src Source[T]) iter.Seq[T] {
 		if terminated == nil {
 			panic("leaksafe: Range: src returned a nil terminated")
 		}
-		for {
-			v, ok := recv(done, out)
-			if !ok || !yield(v) {
-				return
-			}
-		}
+		each(done, out, yield)
 	}
 }

@@ -13,21 +13,12 @@ func FilterMap[T, U any](
 		panic("leaksafe: FilterMap: nil fn")
 	}
 	ch := make(chan U, max(1, cap(in)))
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch)
-		for {
-			v, ok := recv(done, in)
-			if !ok {
-				return
-			}
-			if u, keep := fn(v); keep && !send(done, ch, u) {
-				return
-			}
-		}
-	}()
-	return ch, term
+	return stage(ch, func() {
+		each(done, in, func(v T) bool {
+			u, keep := fn(v)
+			return !keep || send(done, ch, u)
+		})
+	})
 }
 
 // FlatMap starts one goroutine that calls fn(v) for every value v of in and sends on out, in
@@ -42,10 +33,7 @@ func FlatMap[T, U any](
 		panic("leaksafe: FlatMap: nil fn")
 	}
 	ch := make(chan U, max(1, cap(in)))
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch)
+	return stage(ch, func() {
 		// One yield for every sequence, rather than a range over each, which would allocate its
 		// loop body anew for every value of in.
 		stopped := false
@@ -56,20 +44,13 @@ func FlatMap[T, U any](
 			}
 			return true
 		}
-		for {
-			v, ok := recv(done, in)
-			if !ok {
-				return
-			}
+		each(done, in, func(v T) bool {
 			if seq := fn(v); seq != nil {
 				seq(yield)
 			}
-			if stopped {
-				return
-			}
-		}
-	}()
-	return ch, term
+			return !stopped
+		})
+	})
 }
 
 // Partition starts one goroutine that sends every value v of in, in order, on kept if keep(v) is
@@ -85,24 +66,15 @@ func Partition[T any](
 	}
 	yes := make(chan T)
 	no := make(chan T)
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(no)
+	_, term := stage(no, func() {
 		defer close(yes)
-		for {
-			v, ok := recv(done, in)
-			if !ok {
-				return
-			}
+		each(done, in, func(v T) bool {
 			to := no
 			if keep(v) {
 				to = yes
 			}
-			if !send(done, to, v) {
-				return
-			}
-		}
-	}()
+			return send(done, to, v)
+		})
+	})
 	return yes, no, term
 }

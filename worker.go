@@ -1,7 +1,6 @@
 package leaksafe
 
 import (
-	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -15,17 +14,12 @@ func DoWork[T any](done <-chan struct{}, in <-chan T, fn func(T)) (terminated <-
 	if fn == nil {
 		panic("leaksafe: DoWork: nil fn")
 	}
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		for {
-			v, ok := recv(done, in)
-			if !ok {
-				return
-			}
+	_, term := stage[struct{}](nil, func() {
+		each(done, in, func(v T) bool {
 			fn(v)
-		}
-	}()
+			return true
+		})
+	})
 	return term
 }
 
@@ -40,13 +34,10 @@ func ParallelDoWork[T any](
 	checkWorkers("ParallelDoWork", workers, fn == nil)
 	term := make(chan struct{})
 	goWorkers(workers, func(int) {
-		for {
-			v, ok := recv(done, in)
-			if !ok {
-				return
-			}
+		each(done, in, func(v T) bool {
 			fn(v)
-		}
+			return true
+		})
 	}, func() { close(term) })
 	return term
 }
@@ -71,12 +62,7 @@ func parallelMap[T, U any](
 	ch := make(chan U, max(workers, cap(in)))
 	term := make(chan struct{})
 	goWorkers(workers, func(int) {
-		for {
-			v, ok := recv(done, in)
-			if !ok || !send(done, ch, fn(v)) {
-				return
-			}
-		}
+		each(done, in, func(v T) bool { return send(done, ch, fn(v)) })
 	}, func() {
 		close(ch)
 		close(term)
@@ -340,43 +326,6 @@ func (w *reorderWindow[T, U]) unlockIn() {
 	select {
 	case w.inWake <- struct{}{}:
 	default:
-	}
-}
-
-// goWorkers starts n goroutines, the i-th running work(i). The last one to return then runs last,
-// so that closing the outputs and terminated is the last action of the last goroutine started.
-func goWorkers(n int, work func(i int), last func()) {
-	var running atomic.Int64
-	running.Store(int64(n))
-	for i := range n {
-		go func() {
-			defer func() {
-				if running.Add(-1) == 0 {
-					last()
-				}
-			}()
-			work(i)
-		}()
-	}
-}
-
-// maxWorkers is the most workers that [ParallelMap], [ParallelMapOrdered], [ParallelDoWork] and
-// [ForEach] accept: each worker is a goroutine, and a parallel stage's output and window are sized
-// by the number of workers, so a larger number is a mistake, not a wish.
-const maxWorkers = 1 << 20
-
-// checkWorkers panics, naming the function, if workers is not between 1 and 1<<20 or the
-// function argument is nil.
-func checkWorkers(name string, workers int, nilFn bool) {
-	if workers < 1 {
-		panic(fmt.Sprintf("leaksafe: %s: workers must be at least 1, got %d", name, workers))
-	}
-	if workers > maxWorkers {
-		panic(fmt.Sprintf("leaksafe: %s: workers must be at most %d (1<<20), got %d",
-			name, maxWorkers, workers))
-	}
-	if nilFn {
-		panic(fmt.Sprintf("leaksafe: %s: nil fn", name))
 	}
 }
 
