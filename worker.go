@@ -42,6 +42,99 @@ func ParallelDoWork[T any](
 	return term
 }
 
+// ForEach calls fn for the values of in on workers goroutines, each value once, and blocks until
+// every call has returned. Each call gets a done channel that closes at the first error or panic
+// of a call, when the outer done closes, or when ForEach returns: whatever fn derives from it
+// ([WithDone]) ends with the call. ForEach returns nil when in closes and every call succeeded,
+// the first error, or an error that matches [ErrStopped] when the outer done closed first. A panic
+// in fn is re-raised as a [*PanicError] after every call has returned, and a runtime.Goexit makes
+// it return [ErrGoexit]. It never drains in; a value taken as done closes is dropped. ForEach
+// panics if workers is not between 1 and 1<<20 or fn is nil.
+func ForEach[T any](
+	done <-chan struct{}, in <-chan T, workers int, fn func(done <-chan struct{}, v T) error,
+) error {
+	checkWorkers("ForEach", workers, fn == nil)
+	if !isOpen(done) {
+		return ErrStopped
+	}
+	var (
+		failure  firstFailure
+		stop     = make(chan struct{})
+		stopOnce sync.Once
+		finished = make(chan struct{})
+	)
+	stopWith := func(err error) { // keeps the first cause
+		failure.record(err)
+		stopOnce.Do(func() { close(stop) })
+	}
+	goWorkers(workers, func(int) {
+		returned := false
+		defer func() {
+			if !returned {
+				failure.recordRecovered(recover())
+				stopOnce.Do(func() { close(stop) })
+			}
+		}()
+		for {
+			v, ok := recv(stop, in)
+			if !ok {
+				break
+			}
+			if !isOpen(done) { // the caller closes stop when it sees done: look sooner
+				stopWith(ErrStopped)
+				break
+			}
+			if err := fn(stop, v); err != nil {
+				if !isOpen(done) {
+					// the error of work that done cut short, as a context cancels it
+					err = ErrStopped
+				}
+				stopWith(err)
+				break
+			}
+		}
+		returned = true
+	}, func() { close(finished) })
+	select {
+	case <-finished:
+	case <-done:
+		if isOpen(finished) {
+			stopWith(ErrStopped)
+		}
+		<-finished
+	}
+	stopOnce.Do(func() { close(stop) }) // nothing that fn derived from its done outlives the call
+	return failure.result()
+}
+
+// FanIn starts one goroutine per input that forwards that input's values to out, so that out
+// carries the values of every input, interleaved in no fixed order, and closes once every input
+// has closed. With no inputs, out and terminated are closed at once. out holds as many values as
+// the largest input can, and at least one. Ending, closing order and panics are as the package doc
+// says.
+func FanIn[T any](
+	done <-chan struct{}, ins ...<-chan T,
+) (out <-chan T, terminated <-chan struct{}) {
+	size := 1
+	for _, in := range ins {
+		size = max(size, cap(in))
+	}
+	ch := make(chan T, size)
+	term := make(chan struct{})
+	if len(ins) == 0 {
+		close(ch)
+		close(term)
+		return ch, term
+	}
+	goWorkers(len(ins), func(i int) {
+		each(done, ins[i], func(v T) bool { return send(done, ch, v) })
+	}, func() {
+		close(ch)
+		close(term)
+	})
+	return ch, term
+}
+
 // ParallelMap starts workers goroutines that each receive values from in and send fn(v) on out, so
 // that up to workers calls of fn run at once. Every value is delivered exactly once, in no fixed
 // order; [ParallelMapOrdered] keeps the order of in. ParallelMap panics if workers is not between
@@ -233,13 +326,6 @@ func (w *reorderWindow[T, U]) step(own *orderedWorker[T, U]) bool {
 	return true
 }
 
-// drop clears the values of a turn, so that they are not kept from the collector, and keeps the
-// slice for the next turn.
-func (own *orderedWorker[T, U]) drop(vals []T) {
-	clear(vals)
-	own.vals = vals[:0]
-}
-
 // finish puts r, the result of the value numbered seq, in the window and, if it is at the head of
 // the window and no other worker is sending, sends every consecutive finished result, a run at a
 // time. It reports false once done is closed.
@@ -329,17 +415,9 @@ func (w *reorderWindow[T, U]) unlockIn() {
 	}
 }
 
-// Result carries a value, or the error that took its place, through a stream. A value dropped when
-// done closes is never released, so a Result must not own a resource (an *http.Response, an open
-// file): do the resource's whole life inside fn and send what it yields.
-type Result[T any] struct {
-	Value T
-	Err   error
-}
-
-// Try makes a [Result] from the two results of a call, so that a function returning (T, error)
-// feeds a stream: ParallelMap(done, urls, 8, func(u string) Result[[]byte] { return Try(fetch(ctx,
-// u)) }), where fetch reads and closes the body with a ctx from [WithDone].
-func Try[T any](v T, err error) Result[T] {
-	return Result[T]{Value: v, Err: err}
+// drop clears the values of a turn, so that they are not kept from the collector, and keeps the
+// slice for the next turn.
+func (own *orderedWorker[T, U]) drop(vals []T) {
+	clear(vals)
+	own.vals = vals[:0]
 }

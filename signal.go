@@ -4,9 +4,94 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"sync"
 	"time"
 )
+
+// Or returns a channel that is closed when any of signals is closed. It starts at most one
+// goroutine, which ends as soon as one signal is closed, and none when a signal is already closed
+// or there is only one (Or returns it). Or() returns nil, which never closes, and a nil signal is
+// ignored: if no signal ever closes, the goroutine never ends, so pass one that will, such as the
+// owner's done.
+func Or(signals ...<-chan struct{}) <-chan struct{} {
+	live := make([]<-chan struct{}, 0, len(signals))
+	for _, s := range signals {
+		if s == nil {
+			continue
+		}
+		if !isOpen(s) {
+			return s
+		}
+		live = append(live, s)
+	}
+	switch len(live) {
+	case 0:
+		return nil
+	case 1:
+		return live[0]
+	}
+	orDone := make(chan struct{})
+	spawn(func() {
+		defer close(orDone)
+		if len(live) == 2 {
+			select {
+			case <-live[0]:
+			case <-live[1]:
+			}
+			return
+		}
+		cases := make([]reflect.SelectCase, len(live))
+		for i, s := range live {
+			cases[i] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(s)}
+		}
+		reflect.Select(cases)
+	})
+	return orDone
+}
+
+// All returns a channel that is closed when every one of signals is closed: <-All(t1, t2) waits
+// for both. It starts at most one goroutine, which ends as soon as every signal is closed, and
+// none when every signal is already closed or there is only one (All returns it). All() is already
+// closed. A signal that never closes (nil, say) keeps All and its goroutine open forever.
+func All(signals ...<-chan struct{}) <-chan struct{} {
+	if len(signals) == 1 {
+		return signals[0]
+	}
+	var few [allFew]<-chan struct{} // the signals still open, when there are few: no allocation
+	pending := few[:0]
+	for _, s := range signals {
+		if s == nil || isOpen(s) {
+			pending = append(pending, s)
+		}
+	}
+	allDone := make(chan struct{})
+	switch n := len(pending); {
+	case n == 0:
+		close(allDone)
+	case n <= allFew:
+		few := few // pending is few[:n]: the goroutine gets a copy of the array, in its closure
+		spawn(func() {
+			defer close(allDone)
+			for i := range n {
+				<-few[i]
+			}
+		})
+	default:
+		many := slices.Clone(pending)
+		spawn(func() {
+			defer close(allDone)
+			for _, s := range many {
+				<-s
+			}
+		})
+	}
+	return allDone
+}
+
+// allFew is how many open signals [All] copies into its goroutine without allocating a slice.
+const allFew = 8
 
 // ErrStopped is the error of a blocking call that done cut short: [ForEach], [FirstOK], [Reduce]
 // and [Collect]. Test for it with errors.Is.
