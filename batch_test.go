@@ -276,3 +276,12 @@ func TestBatchMisusePanics(t *testing.T) {
 		})
 	}
 }
+
+// atSeconds returns the given numbers of seconds as durations, for comparing exact fake-clock times.
+func atSeconds(secs ...float64) []time.Duration {
+	d := make([]time.Duration, len(secs))
+	for i, s := range secs {
+		d[i] = time.Duration(s * float64(time.Second))
+	}
+	return d
+}

@@ -211,3 +211,11 @@ func TestFirstOK(t *testing.T) {
 		})
 	})
 }
+
+func TestFirstMisusePanics(t *testing.T) {
+	assert.PanicsWithValue(t, "leaksafe: First: no fns", func() { leaksafe.First[int](nil) },
+		"the panic must name the package and the function")
+	assert.PanicsWithValue(t, "leaksafe: First: fns[1] is nil", func() {
+		leaksafe.First(nil, func(<-chan struct{}) int { return 0 }, nil)
+	}, "the panic must name the package and the function")
+}

@@ -41,10 +41,6 @@ type Group struct {
 	cancel  context.CancelFunc // cancels NewGroupContext's context when the group stops, or nil
 }
 
-// ErrGoexit is returned by [Group.Wait] and [ForEach] when a function called runtime.Goexit (as
-// testing.T.FailNow does) and none panicked. A Goexit stops the work as an error does.
-var ErrGoexit = errors.New("leaksafe: Group: a function called runtime.Goexit")
-
 // NewGroup returns a group whose done channel also closes when parent closes; a nil parent never
 // closes. When parent is open, NewGroup starts one goroutine that watches it until the group is
 // done; [Group.Wait] waits for it, so the owner must call Wait even if it never calls [Group.Go].

@@ -10,6 +10,17 @@ import (
 	"time"
 )
 
+// The package's errors. Test for them with errors.Is.
+var (
+	// ErrStopped is the error of a blocking call that done cut short: [ForEach], [FirstOK],
+	// [Reduce] and [Collect].
+	ErrStopped = errors.New("leaksafe: stopped")
+
+	// ErrGoexit is returned by [Group.Wait] and [ForEach] when a function called runtime.Goexit
+	// (as testing.T.FailNow does) and none panicked. A Goexit stops the work as an error does.
+	ErrGoexit = errors.New("leaksafe: Group: a function called runtime.Goexit")
+)
+
 // Or returns a channel that is closed when any of signals is closed. It starts at most one
 // goroutine, which ends as soon as one signal is closed, and none when a signal is already closed
 // or there is only one (Or returns it). Or() returns nil, which never closes, and a nil signal is
@@ -92,10 +103,6 @@ func All(signals ...<-chan struct{}) <-chan struct{} {
 
 // allFew is how many open signals [All] copies into its goroutine without allocating a slice.
 const allFew = 8
-
-// ErrStopped is the error of a blocking call that done cut short: [ForEach], [FirstOK], [Reduce]
-// and [Collect]. Test for it with errors.Is.
-var ErrStopped = errors.New("leaksafe: stopped")
 
 // WithDone returns a context that carries parent's values and deadline and is cancelled when
 // parent is or when done closes: its Err is parent's error if parent ended first, and

@@ -112,9 +112,9 @@ func goWorkers(n int, work func(i int), last func()) {
 	}
 }
 
-// maxWorkers is the most workers that [ParallelMap], [ParallelMapOrdered], [ParallelDoWork] and
-// [ForEach] accept: each worker is a goroutine, and a parallel stage's output and window are sized
-// by the number of workers, so a larger number is a mistake, not a wish.
+// maxWorkers is the most workers that [ParallelMap], [ParallelMapOrdered] and [ForEach] accept:
+// each worker is a goroutine, and a parallel stage's output and window are sized by the number of
+// workers, so a larger number is a mistake, not a wish.
 const maxWorkers = 1 << 20
 
 // checkWorkers panics, naming the function, if workers is not between 1 and 1<<20 or the

@@ -23,25 +23,6 @@ func DoWork[T any](done <-chan struct{}, in <-chan T, fn func(T)) (terminated <-
 	return term
 }
 
-// ParallelDoWork is [DoWork] on workers goroutines: each value of in is passed to fn by exactly
-// one of them, in no fixed order, and the last to end closes terminated. For an owner that waits,
-// catches panics and stops at the first error, use [ForEach]. It panics if workers is not between
-// 1 and 1<<20 or fn is nil; fn must be safe for concurrent use. Ending, closing order and panics
-// are as the package doc says.
-func ParallelDoWork[T any](
-	done <-chan struct{}, in <-chan T, workers int, fn func(T),
-) (terminated <-chan struct{}) {
-	checkWorkers("ParallelDoWork", workers, fn == nil)
-	term := make(chan struct{})
-	goWorkers(workers, func(int) {
-		each(done, in, func(v T) bool {
-			fn(v)
-			return true
-		})
-	}, func() { close(term) })
-	return term
-}
-
 // ForEach calls fn for the values of in on workers goroutines, each value once, and blocks until
 // every call has returned. Each call gets a done channel that closes at the first error or panic
 // of a call, when the outer done closes, or when ForEach returns: whatever fn derives from it

@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -311,50 +310,6 @@ func TestParallelMapOrderedWindow(t *testing.T) {
 	}
 }
 
-func TestParallelDoWork(t *testing.T) {
-	t.Run("every value exactly once", func(t *testing.T) {
-		var mu sync.Mutex
-		var got []int
-		terminated := leaksafe.ParallelDoWork(nil, feed(nil, 300), 4, func(v int) {
-			mu.Lock()
-			got = append(got, v)
-			mu.Unlock()
-		})
-		waitClosed(t, terminated, "terminated")
-		slices.Sort(got)
-		assert.Equal(t, count(300), got)
-	})
-	t.Run("done closed mid-stream", func(t *testing.T) {
-		done := make(chan struct{})
-		seen := make(chan int)
-		terminated := leaksafe.ParallelDoWork(done, feed(done, -1), 3, func(v int) {
-			select {
-			case seen <- v:
-			case <-done:
-			}
-		})
-		receive(t, seen)
-		close(done)
-		waitClosed(t, terminated, "terminated")
-	})
-	t.Run("done closed before any value", func(t *testing.T) {
-		done := make(chan struct{})
-		close(done)
-		terminated := leaksafe.ParallelDoWork(done, feed(done, -1), 3, func(int) { t.Error("fn called after done closed") })
-		waitClosed(t, terminated, "terminated")
-	})
-	t.Run("nil input", func(t *testing.T) {
-		done := make(chan struct{})
-		terminated := leaksafe.ParallelDoWork(done, nil, 2, func(int) {})
-		assert.False(t, isClosed(terminated))
-		close(done)
-		waitClosed(t, terminated, "terminated")
-	})
-	t.Run("closed input", func(t *testing.T) {
-		waitClosed(t, leaksafe.ParallelDoWork(nil, closedChan[int](), 2, func(int) {}), "terminated")
-	})
-}
-
 // TestParallelProperties checks, over random worker counts, input sizes, per-item delays and
 // cancellation points, that every input is delivered exactly once, in order where promised, and that
 // nothing is left running.
@@ -430,11 +385,8 @@ func TestParallelMisusePanics(t *testing.T) {
 		{"ParallelMap nil fn", func() { leaksafe.ParallelMap[int, int](nil, in, 2, nil) }, "leaksafe: ParallelMap: nil fn"},
 		{"ParallelMapOrdered negative workers", func() { leaksafe.ParallelMapOrdered(nil, in, -2, double) }, "leaksafe: ParallelMapOrdered: workers must be at least 1, got -2"},
 		{"ParallelMapOrdered nil fn", func() { leaksafe.ParallelMapOrdered[int, int](nil, in, 2, nil) }, "leaksafe: ParallelMapOrdered: nil fn"},
-		{"ParallelDoWork no workers", func() { leaksafe.ParallelDoWork(nil, in, 0, func(int) {}) }, "leaksafe: ParallelDoWork: workers must be at least 1, got 0"},
 		{"ParallelMap too many workers", func() { leaksafe.ParallelMap(nil, in, math.MaxInt, double) }, "leaksafe: ParallelMap: workers must be at most 1048576 (1<<20), got 9223372036854775807"},
 		{"ParallelMapOrdered too many workers", func() { leaksafe.ParallelMapOrdered(nil, in, 1<<20+1, double) }, "leaksafe: ParallelMapOrdered: workers must be at most 1048576 (1<<20), got 1048577"},
-		{"ParallelDoWork too many workers", func() { leaksafe.ParallelDoWork(nil, in, math.MaxInt, func(int) {}) }, "leaksafe: ParallelDoWork: workers must be at most 1048576 (1<<20), got 9223372036854775807"},
-		{"ParallelDoWork nil fn", func() { leaksafe.ParallelDoWork(nil, in, 1, nil) }, "leaksafe: ParallelDoWork: nil fn"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
