@@ -11,83 +11,6 @@ import (
 	"github.com/leaksafe/leaksafe"
 )
 
-// timedStage runs a one-input stage through every way it can end, each case in a synctest bubble
-// and finished by receiving from terminated under a deadline. drained is what it must send for the
-// input 0, 1, … 9 read to the end.
-func timedStage[O any](t *testing.T, start func(done <-chan struct{}, in <-chan int) (<-chan O, <-chan struct{}), drained []O) {
-	t.Helper()
-	t.Run("input drained to the end", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			out, terminated := start(nil, feed(nil, 10))
-			assert.Equal(t, drained, drain(t, out))
-			waitClosed(t, terminated, "terminated")
-		})
-	})
-	t.Run("done closed before any value", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			done := make(chan struct{})
-			close(done)
-			out, terminated := start(done, feed(done, -1))
-			assert.Empty(t, drain(t, out), "nothing is sent once done is closed")
-			waitClosed(t, terminated, "terminated")
-		})
-	})
-	t.Run("done closed mid-stream", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			done := make(chan struct{})
-			out, terminated := start(done, feed(done, -1))
-			receive(t, out)
-			receive(t, out)
-			close(done)
-			drain(t, out) // at most what was already on its way
-			waitClosed(t, terminated, "terminated")
-		})
-	})
-	t.Run("consumer stops reading then closes done", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			done := make(chan struct{})
-			out, terminated := start(done, feed(done, -1))
-			receive(t, out)
-			time.Sleep(time.Hour)
-			synctest.Wait()
-			assert.False(t, isClosed(terminated), "terminated closed while the input is open and done is not")
-			close(done) // out is never read again
-			waitClosed(t, terminated, "terminated")
-		})
-	})
-	t.Run("nil input", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			done := make(chan struct{})
-			out, terminated := start(done, nil)
-			time.Sleep(time.Hour)
-			synctest.Wait()
-			assert.False(t, isClosed(terminated), "a nil input must keep the stage waiting until done closes")
-			close(done)
-			assert.Empty(t, drain(t, out), "a nil input delivers nothing")
-			waitClosed(t, terminated, "terminated")
-		})
-	})
-	t.Run("closed input", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			out, terminated := start(nil, closedChan[int]())
-			assert.Empty(t, drain(t, out), "a closed input delivers nothing")
-			waitClosed(t, terminated, "terminated")
-		})
-	})
-	t.Run("out is closed before terminated", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			out, terminated := start(nil, closedChan[int]())
-			<-terminated
-			select {
-			case _, ok := <-out:
-				assert.False(t, ok, "out must be closed once terminated is closed")
-			default:
-				t.Fatal("terminated closed before out")
-			}
-		})
-	})
-}
-
 // sendAt starts a test-owned producer that sends each value at its offset from now, then closes the
 // channel at closeAt. It gives up when done closes.
 func sendAt(done <-chan struct{}, at []time.Duration, closeAt time.Duration) <-chan int {
@@ -124,12 +47,6 @@ func receiveAll[O any](t *testing.T, out <-chan O) []received[O] {
 		got = append(got, received[O]{time.Since(t0), v})
 	}
 	return got
-}
-
-func TestBatchTermination(t *testing.T) {
-	timedStage(t, func(done <-chan struct{}, in <-chan int) (<-chan []int, <-chan struct{}) {
-		return leaksafe.Batch(done, in, 3, time.Hour)
-	}, [][]int{{0, 1, 2}, {3, 4, 5}, {6, 7, 8}, {9}})
 }
 
 func TestBatch(t *testing.T) {
@@ -177,12 +94,6 @@ func TestBatch(t *testing.T) {
 			assert.Equal(t, []int{2, 3}, got[1], "appending to one batch leaves the next alone")
 		})
 	})
-}
-
-func TestThrottleTermination(t *testing.T) {
-	timedStage(t, func(done <-chan struct{}, in <-chan int) (<-chan int, <-chan struct{}) {
-		return leaksafe.Throttle(done, in, 100*time.Millisecond, 3) // draining takes 0.7s, within the deadline
-	}, count(10))
 }
 
 func TestThrottle(t *testing.T) {

@@ -43,14 +43,9 @@ func results(done <-chan struct{}, values []int, errAt int, err error, endless b
 	return ch
 }
 
-// TestReduceTermination runs Reduce through every way it can end. Reduce starts nothing, so each
-// case ends when Reduce returns; goleak then checks the test's own producer has stopped.
-func TestReduceTermination(t *testing.T) {
-	t.Run("input drained to the end", func(t *testing.T) {
-		sum, err := leaksafe.Reduce(nil, feed(nil, 100), 0, add)
-		require.NoError(t, err)
-		assert.Equal(t, 4950, sum)
-	})
+// TestReduceWhenDoneCloses checks what Reduce returns when done cuts it short: the accumulator so
+// far, with fn called for no value read after done was seen closed.
+func TestReduceWhenDoneCloses(t *testing.T) {
 	t.Run("done closed before any value", func(t *testing.T) {
 		done := make(chan struct{})
 		close(done)
@@ -92,22 +87,6 @@ func TestReduceTermination(t *testing.T) {
 			assert.Equal(t, time.Minute, time.Since(start), "Reduce returned before done closed")
 		})
 	})
-	t.Run("nil input", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			done := make(chan struct{})
-			time.AfterFunc(time.Second, func() { close(done) })
-			start := time.Now()
-			sum, err := leaksafe.Reduce[int](done, nil, 5, add)
-			require.ErrorIs(t, err, leaksafe.ErrStopped)
-			assert.Equal(t, 5, sum)
-			assert.Equal(t, time.Second, time.Since(start), "a nil input blocks until done closes")
-		})
-	})
-	t.Run("closed input", func(t *testing.T) {
-		sum, err := leaksafe.Reduce(nil, closedChan[int](), 5, add)
-		require.NoError(t, err)
-		assert.Equal(t, 5, sum)
-	})
 }
 
 func TestReduce(t *testing.T) {
@@ -136,22 +115,9 @@ func TestReduce(t *testing.T) {
 	})
 }
 
-// TestCollectTermination runs Collect through every way it can end.
-func TestCollectTermination(t *testing.T) {
-	t.Run("input drained to the end", func(t *testing.T) {
-		var sent atomic.Int64
-		got, err := leaksafe.Collect(nil, results(nil, count(100), -1, nil, false, &sent))
-		require.NoError(t, err)
-		assert.Equal(t, count(100), got, "every value, in order")
-	})
-	t.Run("done closed before any value", func(t *testing.T) {
-		done := make(chan struct{})
-		close(done)
-		var sent atomic.Int64
-		got, err := leaksafe.Collect(done, results(done, nil, -1, nil, true, &sent))
-		require.ErrorIs(t, err, leaksafe.ErrStopped)
-		assert.Nil(t, got)
-	})
+// TestCollectWhenDoneCloses checks what Collect returns when done cuts it short: the values so far,
+// in order.
+func TestCollectWhenDoneCloses(t *testing.T) {
 	t.Run("done closed mid-stream", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			done := make(chan struct{})
@@ -192,22 +158,6 @@ func TestCollectTermination(t *testing.T) {
 			require.ErrorIs(t, err, leaksafe.ErrStopped)
 			assert.Equal(t, []int{1}, got)
 		})
-	})
-	t.Run("nil input", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			done := make(chan struct{})
-			time.AfterFunc(time.Second, func() { close(done) })
-			start := time.Now()
-			got, err := leaksafe.Collect[int](done, nil)
-			require.ErrorIs(t, err, leaksafe.ErrStopped)
-			assert.Nil(t, got)
-			assert.Equal(t, time.Second, time.Since(start), "a nil input blocks until done closes")
-		})
-	})
-	t.Run("closed input", func(t *testing.T) {
-		got, err := leaksafe.Collect(nil, closedChan[leaksafe.Result[int]]())
-		require.NoError(t, err)
-		assert.Nil(t, got, "no value: a nil slice")
 	})
 }
 

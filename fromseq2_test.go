@@ -29,14 +29,9 @@ func naturals2(yielded *atomic.Int64, stopped *atomic.Bool) func(func(int, error
 	}
 }
 
-// TestFromSeq2Termination runs FromSeq2 as a source through every way it can end. (As a stage over
-// an input channel it goes through the stage table in TestVerbTermination.)
-func TestFromSeq2Termination(t *testing.T) {
-	t.Run("drained to the end", func(t *testing.T) {
-		out, terminated := leaksafe.FromSeq2(nil, pairs(nil, feed(nil, 10)))
-		assert.Equal(t, fromSeq2Case.want(count(10)), drain(t, out))
-		waitClosed(t, terminated, "terminated")
-	})
+// TestFromSeq2StopsTheSequence checks that done stops the sequence itself: seq is not called once
+// done is closed, and yield returns false, and is not called again, once done closes.
+func TestFromSeq2StopsTheSequence(t *testing.T) {
 	t.Run("done closed before any value: seq is not called", func(t *testing.T) {
 		done := make(chan struct{})
 		close(done)
@@ -74,14 +69,6 @@ func TestFromSeq2Termination(t *testing.T) {
 		close(done) // out is never read again
 		waitClosed(t, terminated, "terminated")
 		assert.True(t, stopped.Load(), "the sequence must have stopped")
-	})
-	t.Run("a sequence that waits (on a nil input) until done closes", func(t *testing.T) {
-		done := make(chan struct{})
-		out, terminated := leaksafe.FromSeq2(done, pairs(done, nil))
-		assert.False(t, isClosed(terminated))
-		close(done)
-		assert.Empty(t, drain(t, out))
-		waitClosed(t, terminated, "terminated")
 	})
 	t.Run("an empty sequence", func(t *testing.T) {
 		out, terminated := leaksafe.FromSeq2(nil, func(func(int, error) bool) {})

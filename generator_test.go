@@ -11,80 +11,9 @@ import (
 	"github.com/leaksafe/leaksafe"
 )
 
-// generator is a source under test. finite is the output it must give when read to the end, or nil
-// when it never ends by itself.
-type generator struct {
-	name   string
-	start  func(done <-chan struct{}) (<-chan int, <-chan struct{})
-	finite []int
-}
-
-var generators = []generator{
-	{"Generate", func(done <-chan struct{}) (<-chan int, <-chan struct{}) {
-		return leaksafe.Generate(done, 3, 1, 4, 1, 5)
-	}, []int{3, 1, 4, 1, 5}},
-	{"Repeat", func(done <-chan struct{}) (<-chan int, <-chan struct{}) {
-		return leaksafe.Repeat(done, 1, 2)
-	}, nil},
-	{"RepeatFunc", func(done <-chan struct{}) (<-chan int, <-chan struct{}) {
-		n := 0
-		return leaksafe.RepeatFunc(done, func() int { n++; return n })
-	}, nil},
-	{"NewRandStream", leaksafe.NewRandStream, nil},
-	{"FromSeq finite", func(done <-chan struct{}) (<-chan int, <-chan struct{}) {
-		return leaksafe.FromSeq(done, func(yield func(int) bool) {
-			for i := range 4 {
-				if !yield(i) {
-					return
-				}
-			}
-		})
-	}, []int{0, 1, 2, 3}},
-	{"FromSeq endless", func(done <-chan struct{}) (<-chan int, <-chan struct{}) {
-		return leaksafe.FromSeq(done, naturals)
-	}, nil},
-}
-
 // naturals yields 0, 1, 2, … until yield returns false.
 func naturals(yield func(int) bool) {
 	for i := 0; yield(i); i++ {
-	}
-}
-
-func TestGeneratorTermination(t *testing.T) {
-	for _, g := range generators {
-		t.Run(g.name, func(t *testing.T) {
-			if g.finite != nil {
-				t.Run("drained to the end", func(t *testing.T) {
-					out, terminated := g.start(nil)
-					assert.Equal(t, g.finite, drain(t, out))
-					waitClosed(t, terminated, "terminated")
-				})
-			}
-			t.Run("done closed before any value", func(t *testing.T) {
-				done := make(chan struct{})
-				close(done)
-				out, terminated := g.start(done)
-				assert.Empty(t, drain(t, out), "no value after done is closed")
-				waitClosed(t, terminated, "terminated")
-			})
-			t.Run("done closed mid-stream", func(t *testing.T) {
-				done := make(chan struct{})
-				out, terminated := g.start(done)
-				receive(t, out)
-				receive(t, out)
-				close(done)
-				drain(t, out)
-				waitClosed(t, terminated, "terminated")
-			})
-			t.Run("consumer stops reading then closes done", func(t *testing.T) {
-				done := make(chan struct{})
-				out, terminated := g.start(done)
-				receive(t, out)
-				close(done)
-				waitClosed(t, terminated, "terminated")
-			})
-		})
 	}
 }
 

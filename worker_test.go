@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -18,35 +17,9 @@ import (
 	"github.com/leaksafe/leaksafe"
 )
 
-func TestDoWorkTermination(t *testing.T) {
-	t.Run("input drained to the end", func(t *testing.T) {
-		var got []int
-		terminated := leaksafe.DoWork(nil, feed(nil, 10), func(v int) { got = append(got, v) })
-		waitClosed(t, terminated, "terminated")
-		assert.Equal(t, count(10), got, "fn sees every value in order")
-	})
-	t.Run("done closed before any value", func(t *testing.T) {
-		done := make(chan struct{})
-		close(done)
-		var calls atomic.Int64
-		terminated := leaksafe.DoWork(done, feed(done, -1), func(int) { calls.Add(1) })
-		waitClosed(t, terminated, "terminated")
-		assert.Zero(t, calls.Load(), "fn is not called once done is closed")
-	})
-	t.Run("done closed mid-stream", func(t *testing.T) {
-		done := make(chan struct{})
-		seen := make(chan int)
-		terminated := leaksafe.DoWork(done, feed(done, -1), func(v int) {
-			select {
-			case seen <- v:
-			case <-done:
-			}
-		})
-		receive(t, seen)
-		receive(t, seen)
-		close(done)
-		waitClosed(t, terminated, "terminated")
-	})
+// TestDoWork checks that DoWork waits for a running call of fn, which is not interrupted, and that
+// fn that honours done lets it end.
+func TestDoWork(t *testing.T) {
 	t.Run("fn blocked then done closed", func(t *testing.T) {
 		done := make(chan struct{})
 		started := make(chan struct{})
@@ -56,17 +29,6 @@ func TestDoWorkTermination(t *testing.T) {
 		})
 		waitClosed(t, started, "fn started")
 		close(done)
-		waitClosed(t, terminated, "terminated")
-	})
-	t.Run("nil input runs until done", func(t *testing.T) {
-		done := make(chan struct{})
-		terminated := leaksafe.DoWork(done, nil, func(string) { t.Error("fn called with a nil input") })
-		assert.False(t, isClosed(terminated), "a nil input must not end DoWork")
-		close(done)
-		waitClosed(t, terminated, "terminated")
-	})
-	t.Run("closed input ends at once", func(t *testing.T) {
-		terminated := leaksafe.DoWork(nil, closedChan[int](), func(int) { t.Error("fn called with a closed input") })
 		waitClosed(t, terminated, "terminated")
 	})
 }
@@ -85,61 +47,19 @@ var parallelStages = []parallelStage{
 
 func double(v int) int { return 2 * v }
 
-func TestParallelTermination(t *testing.T) {
+// TestParallelNoCallOnceDoneClosed checks that a parallel stage started with done already closed
+// calls fn for no value.
+func TestParallelNoCallOnceDoneClosed(t *testing.T) {
 	for _, s := range parallelStages {
 		for _, workers := range []int{1, 3, 8} {
 			t.Run(fmt.Sprintf("%s/workers=%d", s.name, workers), func(t *testing.T) {
-				t.Run("input drained to the end", func(t *testing.T) {
-					out, terminated := s.start(nil, feed(nil, 200), workers, double)
-					got := drain(t, out)
-					want := make([]int, 200)
-					for i := range want {
-						want[i] = 2 * i
-					}
-					if !s.ordered {
-						slices.Sort(got)
-					}
-					assert.Equal(t, want, got, "every input exactly once")
-					waitClosed(t, terminated, "terminated")
-				})
-				t.Run("done closed before any value", func(t *testing.T) {
-					done := make(chan struct{})
-					close(done)
-					var calls atomic.Int64
-					out, terminated := s.start(done, feed(done, -1), workers, func(v int) int { calls.Add(1); return v })
-					assert.Empty(t, drain(t, out))
-					waitClosed(t, terminated, "terminated")
-					assert.Zero(t, calls.Load(), "fn must not be called once done is closed")
-				})
-				t.Run("done closed mid-stream", func(t *testing.T) {
-					done := make(chan struct{})
-					out, terminated := s.start(done, feed(done, -1), workers, double)
-					receive(t, out)
-					receive(t, out)
-					close(done)
-					drain(t, out)
-					waitClosed(t, terminated, "terminated")
-				})
-				t.Run("consumer stops reading then closes done", func(t *testing.T) {
-					done := make(chan struct{})
-					out, terminated := s.start(done, feed(done, -1), workers, double)
-					receive(t, out)
-					close(done)
-					waitClosed(t, terminated, "terminated")
-				})
-				t.Run("nil input", func(t *testing.T) {
-					done := make(chan struct{})
-					out, terminated := s.start(done, nil, workers, double)
-					assert.False(t, isClosed(terminated))
-					close(done)
-					assert.Empty(t, drain(t, out))
-					waitClosed(t, terminated, "terminated")
-				})
-				t.Run("closed input", func(t *testing.T) {
-					out, terminated := s.start(nil, closedChan[int](), workers, double)
-					assert.Empty(t, drain(t, out))
-					waitClosed(t, terminated, "terminated")
-				})
+				done := make(chan struct{})
+				close(done)
+				var calls atomic.Int64
+				out, terminated := s.start(done, feed(done, -1), workers, func(v int) int { calls.Add(1); return v })
+				assert.Empty(t, drain(t, out))
+				waitClosed(t, terminated, "terminated")
+				assert.Zero(t, calls.Load(), "fn must not be called once done is closed")
 			})
 		}
 	}
