@@ -189,7 +189,7 @@ func TestRangeNilTerminated(t *testing.T) {
 				}
 				assert.PanicsWithValue(t, "leaksafe: Range: src returned a nil terminated", func() {
 					for range leaksafe.Range(nil, src) {
-						t.Error("no value expected from a source that cannot be waited for")
+						assert.Fail(t, "no value expected from a source that cannot be waited for")
 						break
 					}
 				})
@@ -208,7 +208,7 @@ func TestRangeSourcePanics(t *testing.T) {
 	}
 	assert.PanicsWithValue(t, "bad source", func() {
 		for range leaksafe.Range(nil, src) {
-			t.Error("no value expected")
+			assert.Fail(t, "no value expected")
 		}
 	})
 	waitClosed(t, started, "the stage started before the panic")

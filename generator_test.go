@@ -13,6 +13,7 @@ import (
 	"testing/synctest"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/leaksafe/leaksafe"
 )
@@ -106,7 +107,7 @@ func TestFromSeq(t *testing.T) {
 		select {
 		case <-stopped:
 		default:
-			t.Fatal("the iterator was not told to stop by yield returning false")
+			require.Fail(t, "the iterator was not told to stop by yield returning false")
 		}
 	})
 	t.Run("done already closed does not call seq", func(t *testing.T) {

@@ -264,7 +264,7 @@ func TestGroupTryGo(t *testing.T) {
 		release := make(chan struct{})
 		require.True(t, g.TryGo(func(<-chan struct{}) error { <-release; return nil }))
 		assert.False(t, g.TryGo(func(<-chan struct{}) error {
-			t.Error("started past the limit")
+			assert.Fail(t, "started past the limit")
 			return nil
 		}), "TryGo at the limit")
 		close(release)
@@ -289,7 +289,7 @@ func TestGroupTryGo(t *testing.T) {
 		g := leaksafe.NewGroup(nil)
 		g.Stop()
 		assert.False(t, g.TryGo(func(<-chan struct{}) error {
-			t.Error("started after Stop")
+			assert.Fail(t, "started after Stop")
 			return nil
 		}))
 		require.NoError(t, g.Wait())
@@ -438,7 +438,7 @@ func TestFirst(t *testing.T) {
 		done := make(chan struct{})
 		close(done)
 		got, ok := leaksafe.First(done, func(<-chan struct{}) string {
-			t.Error("fn called with done already closed")
+			assert.Fail(t, "fn called with done already closed")
 			return "x"
 		})
 		assert.False(t, ok)
@@ -567,7 +567,7 @@ func TestFirstOK(t *testing.T) {
 	})
 	t.Run("done already closed calls no fn", func(t *testing.T) {
 		got, err := leaksafe.FirstOK(closedChan[struct{}](), func(<-chan struct{}) (string, error) {
-			t.Error("fn called with done already closed")
+			assert.Fail(t, "fn called with done already closed")
 			return "x", nil
 		})
 		require.ErrorIs(t, err, leaksafe.ErrStopped)

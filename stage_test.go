@@ -323,7 +323,7 @@ func terminationTable[U any](t *testing.T, s subject[U]) {
 			case _, ok := <-out:
 				assert.False(t, ok, "the output must be closed once terminated is closed")
 			default:
-				t.Fatal("terminated closed before the output")
+				require.Fail(t, "terminated closed before the output")
 			}
 		}},
 	}

@@ -73,7 +73,7 @@ func TestTee(t *testing.T) {
 			assert.Equal(t, int64(1), sent.Load(), "Tee read the next value before sending the first on both outputs")
 			select {
 			case v := <-out1:
-				t.Fatalf("out1 delivered %d while out2 was unread", v)
+				require.Failf(t, "a branch that is not read stalls the other", "out1 delivered %d while out2 was unread", v)
 			default:
 			}
 			close(done)
@@ -381,7 +381,7 @@ func TestPartition(t *testing.T) {
 			assert.Equal(t, int64(2), sent.Load(), "Partition read past a value it could not send")
 			select {
 			case v := <-kept:
-				t.Fatalf("kept delivered %d while rest was unread", v)
+				require.Failf(t, "a branch that is not read stalls the other", "kept delivered %d while rest was unread", v)
 			default:
 			}
 			close(done)
