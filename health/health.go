@@ -90,14 +90,19 @@ func pulse(heartbeat chan<- struct{}) {
 	}
 }
 
+// spawn starts f in a new goroutine: the package's only go statement, as in the leaksafe package.
+func spawn(f func()) {
+	go f()
+}
+
 // stage starts one goroutine that runs loop, then closes out and, as its last action, terminated.
 func stage(out chan struct{}, loop func()) (<-chan struct{}, <-chan struct{}) {
 	term := make(chan struct{})
-	go func() {
+	spawn(func() {
 		defer close(term)
 		defer close(out)
 		loop()
-	}()
+	})
 	return out, term
 }
 

@@ -41,7 +41,7 @@ func Steward(timeout time.Duration, ward Ward, onRestart func(restarts int)) War
 		}
 		beat := make(chan struct{}, 1)
 		term := make(chan struct{})
-		go func() {
+		spawn(func() {
 			// the terminated of every ward started and not yet seen to end
 			var wards []<-chan struct{}
 			defer close(term)
@@ -100,7 +100,7 @@ func Steward(timeout time.Duration, ward Ward, onRestart func(restarts int)) War
 					return
 				}
 			}
-		}()
+		})
 		return beat, term
 	}
 }
