@@ -127,7 +127,7 @@ func Tee[T any](
 	ch1 := make(chan T)
 	ch2 := make(chan T)
 	_, term := stage(ch2, func() {
-		defer close(ch1)
+		defer close(ch1) // out1 closes, then stage closes out2 and terminated
 		each(done, in, func(v T) bool {
 			a, b := ch1, ch2 // a nil channel is never ready: each branch gets v once
 			for a != nil || b != nil {
@@ -160,7 +160,7 @@ func Partition[T any](
 	yes := make(chan T)
 	no := make(chan T)
 	_, term := stage(no, func() {
-		defer close(yes)
+		defer close(yes) // kept closes, then stage closes rest and terminated
 		each(done, in, func(v T) bool {
 			to := no
 			if keep(v) {
