@@ -603,7 +603,7 @@ func TestNewGroupContextStartsAtMostOneGoroutine(t *testing.T) {
 			g.Stop()
 			_, err := within(t, "Wait", g.Wait)
 			require.NoError(t, err)
-			assert.Zero(t, startedBy(before), "goroutines of the group running after Wait")
+			assert.Zero(t, exitedSince(before), "goroutines of the group running after Wait")
 			assert.ErrorIs(t, ctx.Err(), context.Canceled)
 		})
 		t.Run(pc.name+", cancelled", func(t *testing.T) {
@@ -615,7 +615,7 @@ func TestNewGroupContextStartsAtMostOneGoroutine(t *testing.T) {
 			waitCtx(t, ctx, "the group's context after its parent ended")
 			_, err := within(t, "Wait", g.Wait)
 			require.NoError(t, err)
-			assert.Zero(t, startedBy(before), "goroutines of the group running after Wait")
+			assert.Zero(t, exitedSince(before), "goroutines of the group running after Wait")
 		})
 	}
 }

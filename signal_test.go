@@ -3,6 +3,7 @@ package leaksafe_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -282,6 +283,26 @@ func parentCases() []struct {
 			go func() { <-stop; close(done) }()
 			return context.WithValue(customCtx{done}, ctxKey{}, 1)
 		}},
+	}
+}
+
+// exitedSince returns startedBy(before) once it is zero, or after the deadline. A goroutine that
+// has done its last action (closed what it closes, called wg.Done) may not have returned yet when
+// the owner's wait returns; one that never returns is still counted at the deadline.
+func exitedSince(before map[int]bool) int {
+	timer := time.NewTimer(deadline)
+	defer timer.Stop()
+	for {
+		n := startedBy(before)
+		if n == 0 {
+			return 0
+		}
+		select {
+		case <-timer.C:
+			return n
+		default:
+			runtime.Gosched()
+		}
 	}
 }
 
