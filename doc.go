@@ -36,7 +36,7 @@
 //     it sends nothing more and starts no new call of a function it was given; a call that is
 //     running is not interrupted, and terminated closes after it returns. A value held when done
 //     closes is dropped, never closed or released: see [Result]. The joins wait for what they
-//     join: [All], [Or], [Group.Wait], and [Range], [Steward], [First], [FirstOK] and [ForEach]
+//     join: [All], [Or], [Group.Wait], and [Range], [First], [FirstOK] and [ForEach]
 //     waiting for what they started. A closed input ends a stage at once; a stage never spins on
 //     it.
 //   - Capacity flows downstream: a stage's output holds as many values as its input can, and at

@@ -335,3 +335,44 @@ func ExampleDoWork_cancel() {
 	<-leaksafe.All(t1, t2) // and waits for them
 	// Output: ping ping
 }
+
+func ExampleBatch() {
+	nums, t1 := leaksafe.Generate(nil, 1, 2, 3, 4, 5, 6, 7)
+	batches, t2 := leaksafe.Batch(nil, nums, 3, time.Hour)
+	for b := range batches { // the last, partial batch is sent when nums closes
+		fmt.Println(b)
+	}
+	<-leaksafe.All(t1, t2)
+	// Output:
+	// [1 2 3]
+	// [4 5 6]
+	// [7]
+}
+
+func ExampleBatch_maxWait() {
+	done := make(chan struct{})
+	in := make(chan string, 2)
+	in <- "a"
+	in <- "b" // and then nothing for a while
+	batches, terminated := leaksafe.Batch(done, in, 10, 100*time.Millisecond)
+	fmt.Println(<-batches) // not full, but sent 100ms after "a" arrived
+	close(done)            // in never closes: done stops the batcher
+	<-terminated
+	// Output: [a b]
+}
+
+func ExampleThrottle() {
+	nums, t1 := leaksafe.Generate(nil, 1, 2, 3, 4, 5)
+	start := time.Now()
+	limited, t2 := leaksafe.Throttle(nil, nums, 20*time.Millisecond, 2)
+	var got []int
+	for n := range limited { // 1 and 2 at once, then one every 20ms
+		got = append(got, n)
+	}
+	<-leaksafe.All(t1, t2)
+	fmt.Println(got)
+	fmt.Println("took at least 60ms:", time.Since(start) >= 60*time.Millisecond)
+	// Output:
+	// [1 2 3 4 5]
+	// took at least 60ms: true
+}

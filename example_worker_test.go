@@ -1,6 +1,7 @@
 package leaksafe_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/leaksafe/leaksafe"
 )
@@ -35,15 +37,6 @@ func ExampleParallelMapOrdered() {
 	fmt.Println()
 	<-leaksafe.All(t1, t2)
 	// Output: 3 3 5 4
-}
-
-func ExampleParallelDoWork() {
-	nums, t1 := leaksafe.Generate(nil, 1, 2, 3, 4)
-	var sum atomic.Int64
-	t2 := leaksafe.ParallelDoWork(nil, nums, 2, func(n int) { sum.Add(int64(n)) })
-	<-leaksafe.All(t1, t2) // every call of fn has returned
-	fmt.Println(sum.Load())
-	// Output: 10
 }
 
 // Errors travel as values; the consumer stops at the first one by breaking out of Range, which stops
@@ -230,4 +223,38 @@ func ExamplePanicError_Unwrap() {
 	}()
 	_ = g.Wait()
 	// Output: unexpected EOF
+}
+
+func ExampleFirst() {
+	replica := func(name string, latency time.Duration) func(done <-chan struct{}) string {
+		return func(done <-chan struct{}) string {
+			timer := time.NewTimer(latency)
+			defer timer.Stop()
+			select {
+			case <-timer.C:
+				return name
+			case <-done:
+				return "" // abandoned: another replica answered first
+			}
+		}
+	}
+	answer, ok := leaksafe.First(nil,
+		replica("replica a", time.Hour),
+		replica("replica b", time.Millisecond),
+		replica("replica c", time.Hour),
+	)
+	fmt.Println(answer, ok) // every replica has returned by now
+	// Output: replica b true
+}
+
+func ExampleFirst_cancel() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	wait := func(done <-chan struct{}) int {
+		<-done // never answers, but stops when told to
+		return 1
+	}
+	n, ok := leaksafe.First(ctx.Done(), wait, wait)
+	fmt.Println(n, ok) // the context ended first: the zero value and false
+	// Output: 0 false
 }

@@ -12,17 +12,13 @@ import (
 // closing order and panics are as the package doc says.
 func Generate[T any](done <-chan struct{}, values ...T) (out <-chan T, terminated <-chan struct{}) {
 	ch := make(chan T, max(1, min(len(values), generateBuffer)))
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch)
+	return stage(ch, func() {
 		for _, v := range values {
 			if !send(done, ch, v) {
 				return
 			}
 		}
-	}()
-	return ch, term
+	})
 }
 
 // generateBuffer is the most values that [Generate]'s output holds.
@@ -34,36 +30,26 @@ const generateBuffer = 64
 // as the package doc says.
 func Repeat[T any](done <-chan struct{}, values ...T) (out <-chan T, terminated <-chan struct{}) {
 	ch := make(chan T, 1)
-	term := make(chan struct{})
 	switch len(values) {
 	case 0:
-		go func() {
-			close(ch)
-			close(term)
-		}()
+		return stage(ch, func() {})
 	case 1:
 		v := values[0] // one value needs no slice of its own
-		go func() {
-			defer close(term)
-			defer close(ch)
+		return stage(ch, func() {
 			for send(done, ch, v) {
 			}
-		}()
-	default:
-		values := slices.Clone(values)
-		go func() {
-			defer close(term)
-			defer close(ch)
-			for {
-				for _, v := range values {
-					if !send(done, ch, v) {
-						return
-					}
+		})
+	}
+	values = slices.Clone(values)
+	return stage(ch, func() {
+		for {
+			for _, v := range values {
+				if !send(done, ch, v) {
+					return
 				}
 			}
-		}()
-	}
-	return ch, term
+		}
+	})
 }
 
 // RepeatFunc starts one goroutine that calls fn and sends its result on out, over and over, until
@@ -77,17 +63,13 @@ func RepeatFunc[T any](
 		panic("leaksafe: RepeatFunc: nil fn")
 	}
 	ch := make(chan T, 1)
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch)
+	return stage(ch, func() {
 		for isOpen(done) {
 			if !send(done, ch, fn()) {
 				return
 			}
 		}
-	}()
-	return ch, term
+	})
 }
 
 // NewRandStream starts one goroutine that sends pseudo-random non-negative ints (math/rand/v2's
@@ -109,10 +91,7 @@ func FromSeq[T any](
 		panic("leaksafe: FromSeq: nil seq")
 	}
 	ch := make(chan T, 1)
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch)
+	return stage(ch, func() {
 		if !isOpen(done) {
 			return
 		}
@@ -121,8 +100,7 @@ func FromSeq[T any](
 				return
 			}
 		}
-	}()
-	return ch, term
+	})
 }
 
 // FromSeq2 is [FromSeq] for a sequence of values and errors: each pair goes on out as a [Result],
@@ -136,10 +114,7 @@ func FromSeq2[T any](
 		panic("leaksafe: FromSeq2: nil seq")
 	}
 	ch := make(chan Result[T], 1)
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch)
+	return stage(ch, func() {
 		if !isOpen(done) {
 			return
 		}
@@ -148,6 +123,5 @@ func FromSeq2[T any](
 				return
 			}
 		}
-	}()
-	return ch, term
+	})
 }

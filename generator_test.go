@@ -1,90 +1,26 @@
 package leaksafe_test
 
 import (
+	"bufio"
+	"errors"
+	"io"
 	"iter"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"testing/synctest"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/leaksafe/leaksafe"
 )
 
-// generator is a source under test. finite is the output it must give when read to the end, or nil
-// when it never ends by itself.
-type generator struct {
-	name   string
-	start  func(done <-chan struct{}) (<-chan int, <-chan struct{})
-	finite []int
-}
-
-var generators = []generator{
-	{"Generate", func(done <-chan struct{}) (<-chan int, <-chan struct{}) {
-		return leaksafe.Generate(done, 3, 1, 4, 1, 5)
-	}, []int{3, 1, 4, 1, 5}},
-	{"Repeat", func(done <-chan struct{}) (<-chan int, <-chan struct{}) {
-		return leaksafe.Repeat(done, 1, 2)
-	}, nil},
-	{"RepeatFunc", func(done <-chan struct{}) (<-chan int, <-chan struct{}) {
-		n := 0
-		return leaksafe.RepeatFunc(done, func() int { n++; return n })
-	}, nil},
-	{"NewRandStream", leaksafe.NewRandStream, nil},
-	{"FromSeq finite", func(done <-chan struct{}) (<-chan int, <-chan struct{}) {
-		return leaksafe.FromSeq(done, func(yield func(int) bool) {
-			for i := range 4 {
-				if !yield(i) {
-					return
-				}
-			}
-		})
-	}, []int{0, 1, 2, 3}},
-	{"FromSeq endless", func(done <-chan struct{}) (<-chan int, <-chan struct{}) {
-		return leaksafe.FromSeq(done, naturals)
-	}, nil},
-}
-
 // naturals yields 0, 1, 2, … until yield returns false.
 func naturals(yield func(int) bool) {
 	for i := 0; yield(i); i++ {
-	}
-}
-
-func TestGeneratorTermination(t *testing.T) {
-	for _, g := range generators {
-		t.Run(g.name, func(t *testing.T) {
-			if g.finite != nil {
-				t.Run("drained to the end", func(t *testing.T) {
-					out, terminated := g.start(nil)
-					assert.Equal(t, g.finite, drain(t, out))
-					waitClosed(t, terminated, "terminated")
-				})
-			}
-			t.Run("done closed before any value", func(t *testing.T) {
-				done := make(chan struct{})
-				close(done)
-				out, terminated := g.start(done)
-				assert.Empty(t, drain(t, out), "no value after done is closed")
-				waitClosed(t, terminated, "terminated")
-			})
-			t.Run("done closed mid-stream", func(t *testing.T) {
-				done := make(chan struct{})
-				out, terminated := g.start(done)
-				receive(t, out)
-				receive(t, out)
-				close(done)
-				drain(t, out)
-				waitClosed(t, terminated, "terminated")
-			})
-			t.Run("consumer stops reading then closes done", func(t *testing.T) {
-				done := make(chan struct{})
-				out, terminated := g.start(done)
-				receive(t, out)
-				close(done)
-				waitClosed(t, terminated, "terminated")
-			})
-		})
 	}
 }
 
@@ -171,7 +107,7 @@ func TestFromSeq(t *testing.T) {
 		select {
 		case <-stopped:
 		default:
-			t.Fatal("the iterator was not told to stop by yield returning false")
+			require.Fail(t, "the iterator was not told to stop by yield returning false")
 		}
 	})
 	t.Run("done already closed does not call seq", func(t *testing.T) {
@@ -182,4 +118,125 @@ func TestFromSeq(t *testing.T) {
 		waitClosed(t, terminated, "terminated")
 		assert.False(t, called)
 	})
+}
+
+// naturals2 yields (0, nil), (1, nil), … until yield returns false, counting its calls of yield and
+// recording that it stopped.
+func naturals2(yielded *atomic.Int64, stopped *atomic.Bool) func(func(int, error) bool) {
+	return func(yield func(int, error) bool) {
+		for i := 0; ; i++ {
+			yielded.Add(1)
+			if !yield(i, nil) {
+				stopped.Store(true)
+				return
+			}
+		}
+	}
+}
+
+// TestFromSeq2StopsTheSequence checks that done stops the sequence itself: seq is not called once
+// done is closed, and yield returns false, and is not called again, once done closes.
+func TestFromSeq2StopsTheSequence(t *testing.T) {
+	t.Run("done closed before any value: seq is not called", func(t *testing.T) {
+		done := make(chan struct{})
+		close(done)
+		called := false
+		out, terminated := leaksafe.FromSeq2(done, func(func(int, error) bool) { called = true })
+		assert.Empty(t, drain(t, out))
+		waitClosed(t, terminated, "terminated")
+		assert.False(t, called, "seq called although done was closed")
+	})
+	t.Run("done closed mid-stream: yield returns false and is not called again", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			done := make(chan struct{})
+			var yielded atomic.Int64
+			var stopped atomic.Bool
+			out, terminated := leaksafe.FromSeq2(done, naturals2(&yielded, &stopped))
+			for want := range 3 {
+				assert.Equal(t, leaksafe.Result[int]{Value: want}, <-out)
+			}
+			synctest.Wait()
+			// Three received, one in out's buffer, one in hand waiting to be sent.
+			assert.Equal(t, int64(5), yielded.Load(), "the sequence ran ahead of the consumer")
+			close(done)
+			<-terminated
+			assert.True(t, stopped.Load(), "yield must return false once done is closed")
+			assert.Equal(t, int64(5), yielded.Load(), "yield called after done closed")
+		})
+	})
+	t.Run("consumer stops reading then closes done", func(t *testing.T) {
+		done := make(chan struct{})
+		var yielded atomic.Int64
+		var stopped atomic.Bool
+		out, terminated := leaksafe.FromSeq2(done, naturals2(&yielded, &stopped))
+		receive(t, out)
+		assert.False(t, isClosed(terminated), "terminated closed while the sequence goes on")
+		close(done) // out is never read again
+		waitClosed(t, terminated, "terminated")
+		assert.True(t, stopped.Load(), "the sequence must have stopped")
+	})
+	t.Run("an empty sequence", func(t *testing.T) {
+		out, terminated := leaksafe.FromSeq2(nil, func(func(int, error) bool) {})
+		assert.Empty(t, drain(t, out))
+		waitClosed(t, terminated, "terminated")
+	})
+}
+
+func TestFromSeq2(t *testing.T) {
+	t.Run("errors travel as Result.Err, in place, and do not end the stream", func(t *testing.T) {
+		errA, errB := errors.New("a"), errors.New("b")
+		seq := func(yield func(string, error) bool) {
+			_ = yield("x", nil) && yield("", errA) && yield("y", nil) && yield("z", errB)
+		}
+		out, terminated := leaksafe.FromSeq2(nil, seq)
+		assert.Equal(t, []leaksafe.Result[string]{
+			{Value: "x"}, {Err: errA}, {Value: "y"}, {Value: "z", Err: errB},
+		}, drain(t, out))
+		waitClosed(t, terminated, "terminated")
+	})
+	t.Run("a scanner's error is the last Result", func(t *testing.T) {
+		errDisk := errors.New("disk on fire")
+		r := io.MultiReader(strings.NewReader("one\ntwo\n"), iotest.ErrReader(errDisk))
+		out, terminated := leaksafe.FromSeq2(nil, scanLines(r))
+		assert.Equal(t, []leaksafe.Result[string]{
+			{Value: "one"}, {Value: "two"}, {Err: errDisk},
+		}, drain(t, out))
+		waitClosed(t, terminated, "terminated")
+	})
+}
+
+// scanLines yields the lines of r, then the scanner's error if there is one.
+func scanLines(r io.Reader) func(func(string, error) bool) {
+	return func(yield func(string, error) bool) {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			if !yield(sc.Text(), nil) {
+				return
+			}
+		}
+		if err := sc.Err(); err != nil {
+			yield("", err)
+		}
+	}
+}
+
+// TestSourceMisusePanics checks that misuse panics at call time, before any goroutine starts, with the package
+// and the function in the message.
+func TestSourceMisusePanics(t *testing.T) {
+	cases := []struct {
+		name string
+		call func()
+		want string
+	}{
+		{"RepeatFunc nil fn", func() { leaksafe.RepeatFunc[int](nil, nil) }, "leaksafe: RepeatFunc: nil fn"},
+		{"FromSeq nil seq", func() { leaksafe.FromSeq[int](nil, nil) }, "leaksafe: FromSeq: nil seq"},
+		{"FromSeq2 nil seq", func() { leaksafe.FromSeq2[int](nil, nil) }, "leaksafe: FromSeq2: nil seq"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := runtime.NumGoroutine()
+			assert.PanicsWithValue(t, c.want, c.call, "the panic must name the package and the function")
+			assert.LessOrEqual(t, runtime.NumGoroutine(), before, "a goroutine started before the panic")
+		})
+	}
 }

@@ -1,9 +1,17 @@
 package leaksafe_test
 
 import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/leaksafe/leaksafe/leaktest"
 )
@@ -194,4 +202,76 @@ func raise(peak *atomic.Int64, v int64) {
 			return
 		}
 	}
+}
+
+// hangServer is a local HTTP server with fast pages ("/page/..."), a failing page ("/fail") and a
+// page ("/hang") whose handler returns only when its request is cancelled. A missing cancellation
+// therefore hangs the code under test, until the handler gives up after the deadline and reports
+// that it was never cancelled.
+type hangServer struct {
+	*httptest.Server
+	entered   chan struct{} // receives a value when a /hang request has arrived
+	cancelled chan bool     // receives, per /hang request, whether its context was cancelled
+	before    goleak.Option // the goroutines that ran before the server started
+}
+
+func newHangServer(t *testing.T) *hangServer {
+	t.Helper()
+	s := &hangServer{entered: make(chan struct{}, 8), cancelled: make(chan bool, 8), before: goleak.IgnoreCurrent()}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/page/{name}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "page %s", r.PathValue("name"))
+	})
+	mux.HandleFunc("/fail", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "broken", http.StatusInternalServerError)
+	})
+	mux.HandleFunc("/hang", func(w http.ResponseWriter, r *http.Request) {
+		s.entered <- struct{}{}
+		select {
+		case <-r.Context().Done():
+			s.cancelled <- true
+		case <-time.After(2 * deadline):
+			s.cancelled <- false
+		}
+	})
+	s.Server = httptest.NewServer(mux)
+	return s
+}
+
+// finish fails t unless the /hang request saw its context cancelled. It then shuts the server and
+// the client's idle connections, and checks that no goroutine of the test is left: neither the
+// server's nor the transport's nor leaksafe's.
+func (s *hangServer) finish(t *testing.T) {
+	t.Helper()
+	select {
+	case ok := <-s.cancelled:
+		require.True(t, ok, "the hanging request was never cancelled")
+	case <-time.After(3 * deadline):
+		t.Fatal("the hanging handler did not return")
+	}
+	s.Client().CloseIdleConnections()
+	s.Close()
+	goleak.VerifyNone(t, s.before)
+}
+
+// get fetches url with ctx, reads and closes the body, and returns it: the response never leaves the
+// function, so nothing that owns a connection travels through a stage.
+func get(ctx context.Context, client *http.Client, url string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return string(body), nil
 }

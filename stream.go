@@ -3,8 +3,7 @@ package leaksafe
 import (
 	"fmt"
 	"iter"
-	"reflect"
-	"slices"
+	"time"
 )
 
 // OrDone starts one goroutine that forwards every value of in to out, so that a consumer can range
@@ -12,18 +11,9 @@ import (
 // doc says.
 func OrDone[T any](done <-chan struct{}, in <-chan T) (out <-chan T, terminated <-chan struct{}) {
 	ch := make(chan T, max(1, cap(in)))
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch)
-		for {
-			v, ok := recv(done, in)
-			if !ok || !send(done, ch, v) {
-				return
-			}
-		}
-	}()
-	return ch, term
+	return stage(ch, func() {
+		each(done, in, func(v T) bool { return send(done, ch, v) })
+	})
 }
 
 // Take starts one goroutine that forwards the first n values of in to out, then ends without
@@ -37,18 +27,14 @@ func Take[T any](
 		panic(fmt.Sprintf("leaksafe: Take: n must be at least 0, got %d", n))
 	}
 	ch := make(chan T, max(1, cap(in)))
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch)
+	return stage(ch, func() {
 		for range n {
 			v, ok := recv(done, in)
 			if !ok || !send(done, ch, v) {
 				return
 			}
 		}
-	}()
-	return ch, term
+	})
 }
 
 // Map starts one goroutine that sends fn(v) on out for every value v received from in, in order.
@@ -60,18 +46,9 @@ func Map[T, U any](
 		panic("leaksafe: Map: nil fn")
 	}
 	ch := make(chan U, max(1, cap(in)))
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch)
-		for {
-			v, ok := recv(done, in)
-			if !ok || !send(done, ch, fn(v)) {
-				return
-			}
-		}
-	}()
-	return ch, term
+	return stage(ch, func() {
+		each(done, in, func(v T) bool { return send(done, ch, fn(v)) })
+	})
 }
 
 // Filter starts one goroutine that forwards to out, in order, the values v of in for which keep(v)
@@ -84,21 +61,60 @@ func Filter[T any](
 		panic("leaksafe: Filter: nil keep")
 	}
 	ch := make(chan T, max(1, cap(in)))
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch)
-		for {
-			v, ok := recv(done, in)
-			if !ok {
-				return
+	return stage(ch, func() {
+		each(done, in, func(v T) bool { return !keep(v) || send(done, ch, v) })
+	})
+}
+
+// FilterMap starts one goroutine that calls fn(v) for every value v of in and sends on out, in
+// order, the results for which fn reports true: what Map to a Result, Filter and Map do in three
+// stages, such as parsing a line and skipping it if it is bad. FilterMap panics if fn is nil.
+// Ending, closing order and panics are as the package doc says.
+func FilterMap[T, U any](
+	done <-chan struct{}, in <-chan T, fn func(T) (U, bool),
+) (out <-chan U, terminated <-chan struct{}) {
+	if fn == nil {
+		panic("leaksafe: FilterMap: nil fn")
+	}
+	ch := make(chan U, max(1, cap(in)))
+	return stage(ch, func() {
+		each(done, in, func(v T) bool {
+			u, keep := fn(v)
+			return !keep || send(done, ch, u)
+		})
+	})
+}
+
+// FlatMap starts one goroutine that calls fn(v) for every value v of in and sends on out, in
+// order, every value of the sequence fn returns: FlatMap(done, batches, slices.Values) unbatches a
+// stream of slices. Once done is seen closed, the sequence's yield returns false. FlatMap panics
+// if fn is nil; the sequences must stop when yield returns false, as every iterator must. Ending,
+// closing order and panics are as the package doc says.
+func FlatMap[T, U any](
+	done <-chan struct{}, in <-chan T, fn func(T) iter.Seq[U],
+) (out <-chan U, terminated <-chan struct{}) {
+	if fn == nil {
+		panic("leaksafe: FlatMap: nil fn")
+	}
+	ch := make(chan U, max(1, cap(in)))
+	return stage(ch, func() {
+		// One yield for every sequence, rather than a range over each, which would allocate its
+		// loop body anew for every value of in.
+		stopped := false
+		yield := func(u U) bool {
+			if !send(done, ch, u) {
+				stopped = true // done is closed: the sequence is told to stop, and so is FlatMap
+				return false
 			}
-			if keep(v) && !send(done, ch, v) {
-				return
-			}
+			return true
 		}
-	}()
-	return ch, term
+		each(done, in, func(v T) bool {
+			if seq := fn(v); seq != nil {
+				seq(yield)
+			}
+			return !stopped
+		})
+	})
 }
 
 // Tee starts one goroutine that sends every value of in on both out1 and out2, in either order,
@@ -110,16 +126,9 @@ func Tee[T any](
 ) (out1, out2 <-chan T, terminated <-chan struct{}) {
 	ch1 := make(chan T)
 	ch2 := make(chan T)
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch2)
-		defer close(ch1)
-		for {
-			v, ok := recv(done, in)
-			if !ok {
-				return
-			}
+	_, term := stage(ch2, func() {
+		defer close(ch1) // out1 closes, then stage closes out2 and terminated
+		each(done, in, func(v T) bool {
 			a, b := ch1, ch2 // a nil channel is never ready: each branch gets v once
 			for a != nil || b != nil {
 				select {
@@ -128,80 +137,39 @@ func Tee[T any](
 				case b <- v:
 					b = nil
 				case <-done:
-					return
+					return false
 				}
 			}
-		}
-	}()
+			return true
+		})
+	})
 	return ch1, ch2, term
 }
 
-// FanIn starts one goroutine per input that forwards that input's values to out, so that out
-// carries the values of every input, interleaved in no fixed order, and closes once every input
-// has closed. With no inputs, out and terminated are closed at once. out holds as many values as
-// the largest input can, and at least one. Ending, closing order and panics are as the package doc
-// says.
-func FanIn[T any](
-	done <-chan struct{}, ins ...<-chan T,
-) (out <-chan T, terminated <-chan struct{}) {
-	size := 1
-	for _, in := range ins {
-		size = max(size, cap(in))
+// Partition starts one goroutine that sends every value v of in, in order, on kept if keep(v) is
+// true and on rest otherwise. kept and rest are unbuffered and each value is sent before the next
+// is read, so, as with [Tee], an output that is not read stalls the other until done closes: read
+// both, or close done. Partition panics if keep is nil. Ending, closing order and panics are as
+// the package doc says.
+func Partition[T any](
+	done <-chan struct{}, in <-chan T, keep func(T) bool,
+) (kept, rest <-chan T, terminated <-chan struct{}) {
+	if keep == nil {
+		panic("leaksafe: Partition: nil keep")
 	}
-	ch := make(chan T, size)
-	term := make(chan struct{})
-	if len(ins) == 0 {
-		close(ch)
-		close(term)
-		return ch, term
-	}
-	goWorkers(len(ins), func(i int) {
-		for {
-			v, ok := recv(done, ins[i])
-			if !ok || !send(done, ch, v) {
-				return
+	yes := make(chan T)
+	no := make(chan T)
+	_, term := stage(no, func() {
+		defer close(yes) // kept closes, then stage closes rest and terminated
+		each(done, in, func(v T) bool {
+			to := no
+			if keep(v) {
+				to = yes
 			}
-		}
-	}, func() {
-		close(ch)
-		close(term)
+			return send(done, to, v)
+		})
 	})
-	return ch, term
-}
-
-// Bridge starts one goroutine that flattens a channel of channels: it drains each inner channel in
-// turn, in the order they arrive on chans, and forwards their values to out. It ends when chans
-// closes after its last inner channel, or when done closes; a nil inner channel blocks it until
-// done closes. out holds max(1, cap(chans)) values. Ending, closing order and panics are as the
-// package doc says.
-func Bridge[T any](
-	done <-chan struct{}, chans <-chan (<-chan T),
-) (out <-chan T, terminated <-chan struct{}) {
-	ch := make(chan T, max(1, cap(chans)))
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch)
-		for {
-			stream, ok := recv(done, chans)
-			if !ok {
-				return
-			}
-			for {
-				v, ok := recv(done, stream)
-				if !ok {
-					if !isOpen(done) {
-						return
-					}
-					break // stream closed: take the next one
-				}
-				if !send(done, ch, v) {
-					return
-				}
-			}
-		}
-	}()
-	return ch, term
+	return yes, no, term
 }
 
 // Buffer starts one goroutine that forwards the values of in to out, which holds size values, so
@@ -216,151 +184,133 @@ func Buffer[T any](
 		panic(fmt.Sprintf("leaksafe: Buffer: size must be at least 1, got %d", size))
 	}
 	ch := make(chan T, size)
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		defer close(ch)
-		for {
-			v, ok := recv(done, in)
-			if !ok || !send(done, ch, v) {
-				return
-			}
-		}
-	}()
-	return ch, term
+	return stage(ch, func() {
+		each(done, in, func(v T) bool { return send(done, ch, v) })
+	})
 }
 
-// Or returns a channel that is closed when any of signals is closed. It starts at most one
-// goroutine, which ends as soon as one signal is closed, and none when a signal is already closed
-// or there is only one (Or returns it). Or() returns nil, which never closes, and a nil signal is
-// ignored: if no signal ever closes, the goroutine never ends, so pass one that will, such as the
-// owner's done.
-func Or(signals ...<-chan struct{}) <-chan struct{} {
-	live := make([]<-chan struct{}, 0, len(signals))
-	for _, s := range signals {
-		if s == nil {
-			continue
-		}
-		if !isOpen(s) {
-			return s
-		}
-		live = append(live, s)
+// Bridge starts one goroutine that flattens a channel of channels: it drains each inner channel in
+// turn, in the order they arrive on chans, and forwards their values to out. It ends when chans
+// closes after its last inner channel, or when done closes; a nil inner channel blocks it until
+// done closes. out holds max(1, cap(chans)) values. Ending, closing order and panics are as the
+// package doc says.
+func Bridge[T any](
+	done <-chan struct{}, chans <-chan (<-chan T),
+) (out <-chan T, terminated <-chan struct{}) {
+	ch := make(chan T, max(1, cap(chans)))
+	forward := func(v T) bool { return send(done, ch, v) }
+	return stage(ch, func() {
+		each(done, chans, func(stream <-chan T) bool {
+			each(done, stream, forward)
+			return isOpen(done) // stream closed or done: take the next one, or end
+		})
+	})
+}
+
+// Batch starts one goroutine that groups the values of in, in order, into batches of at most size
+// values, and sends a batch on out as soon as it is full or maxWait after its first value arrived.
+// When in closes, the partial batch is sent first; when done closes, it is dropped. Each batch is
+// a new slice, never empty, owned by its receiver. out holds one batch, and in is not read while a
+// batch waits to be sent. Batch panics if size < 1 or maxWait <= 0. Ending, closing order and
+// panics are as the package doc says.
+func Batch[T any](
+	done <-chan struct{}, in <-chan T, size int, maxWait time.Duration,
+) (out <-chan []T, terminated <-chan struct{}) {
+	if size < 1 {
+		panic(fmt.Sprintf("leaksafe: Batch: size must be at least 1, got %d", size))
 	}
-	switch len(live) {
-	case 0:
-		return nil
-	case 1:
-		return live[0]
+	if maxWait <= 0 {
+		panic(fmt.Sprintf("leaksafe: Batch: maxWait must be greater than 0, got %v", maxWait))
 	}
-	orDone := make(chan struct{})
-	go func() {
-		defer close(orDone)
-		if len(live) == 2 {
+	ch := make(chan []T, 1)
+	return stage(ch, func() {
+		timer := time.NewTimer(maxWait) // the one timer: stopped until a batch starts
+		timer.Stop()
+		defer timer.Stop()
+		var batch []T
+		// timer.C while a batch is pending; nil, never ready, otherwise
+		var expired <-chan time.Time
+		for {
 			select {
-			case <-live[0]:
-			case <-live[1]:
-			}
-			return
-		}
-		cases := make([]reflect.SelectCase, len(live))
-		for i, s := range live {
-			cases[i] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(s)}
-		}
-		reflect.Select(cases)
-	}()
-	return orDone
-}
-
-// All returns a channel that is closed when every one of signals is closed: <-All(t1, t2) waits
-// for both. It starts at most one goroutine, which ends as soon as every signal is closed, and
-// none when every signal is already closed or there is only one (All returns it). All() is already
-// closed. A signal that never closes (nil, say) keeps All and its goroutine open forever.
-func All(signals ...<-chan struct{}) <-chan struct{} {
-	if len(signals) == 1 {
-		return signals[0]
-	}
-	var few [allFew]<-chan struct{} // the signals still open, when there are few: no allocation
-	pending := few[:0]
-	for _, s := range signals {
-		if s == nil || isOpen(s) {
-			pending = append(pending, s)
-		}
-	}
-	allDone := make(chan struct{})
-	switch n := len(pending); {
-	case n == 0:
-		close(allDone)
-	case n <= allFew:
-		few := few // pending is few[:n]: the goroutine gets a copy of the array, in its closure
-		go func() {
-			defer close(allDone)
-			for i := range n {
-				<-few[i]
-			}
-		}()
-	default:
-		many := slices.Clone(pending)
-		go func() {
-			defer close(allDone)
-			for _, s := range many {
-				<-s
-			}
-		}()
-	}
-	return allDone
-}
-
-// allFew is how many open signals [All] copies into its goroutine without allocating a slice.
-const allFew = 8
-
-// Values returns an iterator over the values received from in; it starts no goroutine. The loop
-// ends when in closes, when done closes, or when the loop body leaves it. Values stops nothing
-// that sends on in: to consume a pipeline and stop it when the loop ends, use [Range].
-func Values[T any](done <-chan struct{}, in <-chan T) iter.Seq[T] {
-	return func(yield func(T) bool) {
-		for {
-			v, ok := recv(done, in)
-			if !ok || !yield(v) {
+			case v, ok := <-in:
+				if !ok {
+					if len(batch) > 0 {
+						send(done, ch, batch)
+					}
+					return
+				}
+				if batch == nil {
+					batch = make([]T, 0, min(size, 1024)) // one allocation per batch, within reason
+				}
+				batch = append(batch, v)
+				if len(batch) < size {
+					if len(batch) == 1 {
+						resetTimer(timer, maxWait)
+						expired = timer.C
+					}
+					continue
+				}
+				timer.Stop()
+			case <-expired:
+			case <-done:
 				return
 			}
-		}
-	}
-}
-
-// Source is a pipeline that can be started with a done channel: a constructor such as
-// [NewRandStream], or a closure that chains stages on the done it is given and returns the last
-// output and a terminated that closes after every goroutine it started ([All]). [Range] runs one.
-type Source[T any] func(done <-chan struct{}) (out <-chan T, terminated <-chan struct{})
-
-// Range returns an iterator that starts src with a done channel of its own and yields the values
-// src sends. When the loop ends for any reason (src's output closes, break, return, a panic in the
-// loop body, or the outer done closing), Range closes that done and waits for src's terminated
-// before the loop statement completes: nothing is left running and nothing is drained. Each
-// iteration starts src afresh. Range panics if src is nil; src must return a terminated that
-// closes once its goroutines have stopped, and a nil one panics before the first value.
-func Range[T any](done <-chan struct{}, src Source[T]) iter.Seq[T] {
-	if src == nil {
-		panic("leaksafe: Range: nil src")
-	}
-	return func(yield func(T) bool) {
-		stop := make(chan struct{})
-		var out <-chan T
-		var terminated <-chan struct{}
-		defer func() {
-			close(stop) // also stops whatever src started if src itself panicked
-			if terminated != nil {
-				<-terminated
-			}
-		}()
-		out, terminated = src(stop)
-		if terminated == nil {
-			panic("leaksafe: Range: src returned a nil terminated")
-		}
-		for {
-			v, ok := recv(done, out)
-			if !ok || !yield(v) {
+			expired = nil
+			if !send(done, ch, batch) {
 				return
 			}
+			batch = nil
 		}
+	})
+}
+
+// Throttle starts one goroutine that forwards the values of in to out, in order, at most burst at
+// once and one more per interval after that: a token bucket of burst tokens, full at the start,
+// one token per value, one added every interval. out is unbuffered, so a value counts when it is
+// received. Throttle panics if interval <= 0 or burst < 1. Ending, closing order and panics are as
+// the package doc says.
+func Throttle[T any](
+	done <-chan struct{}, in <-chan T, interval time.Duration, burst int,
+) (out <-chan T, terminated <-chan struct{}) {
+	if interval <= 0 {
+		panic(fmt.Sprintf("leaksafe: Throttle: interval must be greater than 0, got %v", interval))
 	}
+	if burst < 1 {
+		panic(fmt.Sprintf("leaksafe: Throttle: burst must be at least 1, got %d", burst))
+	}
+	ch := make(chan T)
+	return stage(ch, func() {
+		timer := time.NewTimer(interval) // the one timer: stopped until the bucket runs empty
+		timer.Stop()
+		defer timer.Stop()
+		tokens, refilled := burst, time.Now()
+		// refill adds one token for every interval since refilled, up to burst. A full bucket gains
+		// nothing, so its clock starts again from now.
+		refill := func() {
+			now := time.Now()
+			n := int(now.Sub(refilled) / interval)
+			if n >= burst-tokens {
+				tokens, refilled = burst, now
+				return
+			}
+			tokens += n
+			refilled = refilled.Add(time.Duration(n) * interval)
+		}
+		each(done, in, func(v T) bool {
+			for refill(); tokens == 0; refill() {
+				resetTimer(timer, time.Until(refilled.Add(interval)))
+				select {
+				case <-timer.C:
+				case <-done:
+					return false
+				}
+			}
+			if !send(done, ch, v) {
+				return false
+			}
+			refill() // tokens only grew while the consumer was awaited: take one as of now
+			tokens--
+			return true
+		})
+	})
 }

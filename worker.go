@@ -1,7 +1,6 @@
 package leaksafe
 
 import (
-	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -15,40 +14,106 @@ func DoWork[T any](done <-chan struct{}, in <-chan T, fn func(T)) (terminated <-
 	if fn == nil {
 		panic("leaksafe: DoWork: nil fn")
 	}
-	term := make(chan struct{})
-	go func() {
-		defer close(term)
-		for {
-			v, ok := recv(done, in)
-			if !ok {
-				return
-			}
+	_, term := stage[struct{}](nil, func() {
+		each(done, in, func(v T) bool {
 			fn(v)
-		}
-	}()
+			return true
+		})
+	})
 	return term
 }
 
-// ParallelDoWork is [DoWork] on workers goroutines: each value of in is passed to fn by exactly
-// one of them, in no fixed order, and the last to end closes terminated. For an owner that waits,
-// catches panics and stops at the first error, use [ForEach]. It panics if workers is not between
-// 1 and 1<<20 or fn is nil; fn must be safe for concurrent use. Ending, closing order and panics
-// are as the package doc says.
-func ParallelDoWork[T any](
-	done <-chan struct{}, in <-chan T, workers int, fn func(T),
-) (terminated <-chan struct{}) {
-	checkWorkers("ParallelDoWork", workers, fn == nil)
-	term := make(chan struct{})
+// ForEach calls fn for the values of in on workers goroutines, each value once, and blocks until
+// every call has returned. Each call gets a done channel that closes at the first error or panic
+// of a call, when the outer done closes, or when ForEach returns: whatever fn derives from it
+// ([WithDone]) ends with the call. ForEach returns nil when in closes and every call succeeded,
+// the first error, or an error that matches [ErrStopped] when the outer done closed first. A panic
+// in fn is re-raised as a [*PanicError] after every call has returned, and a runtime.Goexit makes
+// it return [ErrGoexit]. It never drains in; a value taken as done closes is dropped. ForEach
+// panics if workers is not between 1 and 1<<20 or fn is nil.
+func ForEach[T any](
+	done <-chan struct{}, in <-chan T, workers int, fn func(done <-chan struct{}, v T) error,
+) error {
+	checkWorkers("ForEach", workers, fn == nil)
+	if !isOpen(done) {
+		return ErrStopped
+	}
+	var (
+		failure  firstFailure
+		stop     = make(chan struct{})
+		stopOnce sync.Once
+		finished = make(chan struct{})
+	)
+	stopWith := func(err error) { // keeps the first cause
+		failure.record(err)
+		stopOnce.Do(func() { close(stop) })
+	}
 	goWorkers(workers, func(int) {
-		for {
-			v, ok := recv(done, in)
-			if !ok {
-				return
+		returned := false
+		defer func() {
+			if !returned {
+				failure.recordRecovered(recover())
+				stopOnce.Do(func() { close(stop) })
 			}
-			fn(v)
+		}()
+		for {
+			v, ok := recv(stop, in)
+			if !ok {
+				break
+			}
+			if !isOpen(done) { // the caller closes stop when it sees done: look sooner
+				stopWith(ErrStopped)
+				break
+			}
+			if err := fn(stop, v); err != nil {
+				if !isOpen(done) {
+					// the error of work that done cut short, as a context cancels it
+					err = ErrStopped
+				}
+				stopWith(err)
+				break
+			}
 		}
-	}, func() { close(term) })
-	return term
+		returned = true
+	}, func() { close(finished) })
+	select {
+	case <-finished:
+	case <-done:
+		if isOpen(finished) {
+			stopWith(ErrStopped)
+		}
+		<-finished
+	}
+	stopOnce.Do(func() { close(stop) }) // nothing that fn derived from its done outlives the call
+	return failure.result()
+}
+
+// FanIn starts one goroutine per input that forwards that input's values to out, so that out
+// carries the values of every input, interleaved in no fixed order, and closes once every input
+// has closed. With no inputs, out and terminated are closed at once. out holds as many values as
+// the largest input can, and at least one. Ending, closing order and panics are as the package doc
+// says.
+func FanIn[T any](
+	done <-chan struct{}, ins ...<-chan T,
+) (out <-chan T, terminated <-chan struct{}) {
+	size := 1
+	for _, in := range ins {
+		size = max(size, cap(in))
+	}
+	ch := make(chan T, size)
+	term := make(chan struct{})
+	if len(ins) == 0 {
+		close(ch)
+		close(term)
+		return ch, term
+	}
+	goWorkers(len(ins), func(i int) {
+		each(done, ins[i], func(v T) bool { return send(done, ch, v) })
+	}, func() {
+		close(ch)
+		close(term)
+	})
+	return ch, term
 }
 
 // ParallelMap starts workers goroutines that each receive values from in and send fn(v) on out, so
@@ -71,12 +136,7 @@ func parallelMap[T, U any](
 	ch := make(chan U, max(workers, cap(in)))
 	term := make(chan struct{})
 	goWorkers(workers, func(int) {
-		for {
-			v, ok := recv(done, in)
-			if !ok || !send(done, ch, fn(v)) {
-				return
-			}
-		}
+		each(done, in, func(v T) bool { return send(done, ch, fn(v)) })
 	}, func() {
 		close(ch)
 		close(term)
@@ -247,13 +307,6 @@ func (w *reorderWindow[T, U]) step(own *orderedWorker[T, U]) bool {
 	return true
 }
 
-// drop clears the values of a turn, so that they are not kept from the collector, and keeps the
-// slice for the next turn.
-func (own *orderedWorker[T, U]) drop(vals []T) {
-	clear(vals)
-	own.vals = vals[:0]
-}
-
 // finish puts r, the result of the value numbered seq, in the window and, if it is at the head of
 // the window and no other worker is sending, sends every consecutive finished result, a run at a
 // time. It reports false once done is closed.
@@ -343,54 +396,9 @@ func (w *reorderWindow[T, U]) unlockIn() {
 	}
 }
 
-// goWorkers starts n goroutines, the i-th running work(i). The last one to return then runs last,
-// so that closing the outputs and terminated is the last action of the last goroutine started.
-func goWorkers(n int, work func(i int), last func()) {
-	var running atomic.Int64
-	running.Store(int64(n))
-	for i := range n {
-		go func() {
-			defer func() {
-				if running.Add(-1) == 0 {
-					last()
-				}
-			}()
-			work(i)
-		}()
-	}
-}
-
-// maxWorkers is the most workers that [ParallelMap], [ParallelMapOrdered], [ParallelDoWork] and
-// [ForEach] accept: each worker is a goroutine, and a parallel stage's output and window are sized
-// by the number of workers, so a larger number is a mistake, not a wish.
-const maxWorkers = 1 << 20
-
-// checkWorkers panics, naming the function, if workers is not between 1 and 1<<20 or the
-// function argument is nil.
-func checkWorkers(name string, workers int, nilFn bool) {
-	if workers < 1 {
-		panic(fmt.Sprintf("leaksafe: %s: workers must be at least 1, got %d", name, workers))
-	}
-	if workers > maxWorkers {
-		panic(fmt.Sprintf("leaksafe: %s: workers must be at most %d (1<<20), got %d",
-			name, maxWorkers, workers))
-	}
-	if nilFn {
-		panic(fmt.Sprintf("leaksafe: %s: nil fn", name))
-	}
-}
-
-// Result carries a value, or the error that took its place, through a stream. A value dropped when
-// done closes is never released, so a Result must not own a resource (an *http.Response, an open
-// file): do the resource's whole life inside fn and send what it yields.
-type Result[T any] struct {
-	Value T
-	Err   error
-}
-
-// Try makes a [Result] from the two results of a call, so that a function returning (T, error)
-// feeds a stream: ParallelMap(done, urls, 8, func(u string) Result[[]byte] { return Try(fetch(ctx,
-// u)) }), where fetch reads and closes the body with a ctx from [WithDone].
-func Try[T any](v T, err error) Result[T] {
-	return Result[T]{Value: v, Err: err}
+// drop clears the values of a turn, so that they are not kept from the collector, and keeps the
+// slice for the next turn.
+func (own *orderedWorker[T, U]) drop(vals []T) {
+	clear(vals)
+	own.vals = vals[:0]
 }

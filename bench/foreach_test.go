@@ -20,23 +20,33 @@ var forEachImpls = []forEachImpl{
 	{"foreach", func(in <-chan int, workers int, fn func(int) error) error {
 		return leaksafe.ForEach(nil, in, workers, func(_ <-chan struct{}, v int) error { return fn(v) })
 	}},
-	{"paralleldowork", func(in <-chan int, workers int, fn func(int) error) error {
-		// The same work without errors, and without a done to select on.
-		<-leaksafe.ParallelDoWork(nil, in, workers, func(v int) { _ = fn(v) })
+	{"parallelmap", func(in <-chan int, workers int, fn func(int) error) error {
+		// The same work without errors, and without a done to select on: ParallelMap to nothing.
+		out, terminated := leaksafe.ParallelMap(nil, in, workers, func(v int) struct{} {
+			_ = fn(v)
+			return struct{}{}
+		})
+		for range out {
+		}
+		<-terminated
 		return nil
 	}},
-	{"paralleldowork+group", func(in <-chan int, workers int, fn func(int) error) error {
-		// ForEach's semantics by hand: ParallelDoWork under a Group that the first error stops.
+	{"parallelmap+group", func(in <-chan int, workers int, fn func(int) error) error {
+		// ForEach's semantics by hand: ParallelMap under a Group that the first error stops.
 		g := leaksafe.NewGroup(nil)
 		g.Go(func(done <-chan struct{}) error {
 			var once sync.Once
 			var first error
-			<-leaksafe.ParallelDoWork(done, in, workers, func(v int) {
+			out, terminated := leaksafe.ParallelMap(done, in, workers, func(v int) struct{} {
 				if err := fn(v); err != nil {
 					once.Do(func() { first = err })
 					g.Stop()
 				}
+				return struct{}{}
 			})
+			for range out { // closes when in is drained or done closes
+			}
+			<-terminated
 			return first // every call has returned: terminated closed after them
 		})
 		return g.Wait()

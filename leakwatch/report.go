@@ -208,6 +208,30 @@ func primitive(fn string) string {
 	return strings.Join(parts, ".")
 }
 
+// primitiveOf returns the leaksafe primitive that started g, or "" when leaksafe did not. leaksafe
+// starts every goroutine in one unexported function, so the primitive is the first exported frame
+// past it: in the creator's stack at the go statement (GODEBUG=tracebackancestors), or else in g's
+// own stack, outermost frame first.
+func primitiveOf(g *stacks.Goroutine) string {
+	creator := g.CreatedBy.Func
+	if !inLeaksafe(creator) || !plumbing(creator) {
+		return primitive(creator)
+	}
+	var frames []stacks.Frame
+	if len(g.Ancestors) > 0 {
+		frames = g.Ancestors[0].Frames
+	} else {
+		frames = slices.Clone(g.Frames)
+		slices.Reverse(frames)
+	}
+	for _, f := range frames {
+		if inLeaksafe(f.Func) && !plumbing(f.Func) {
+			return primitive(f.Func)
+		}
+	}
+	return primitive(creator)
+}
+
 // isClosure reports whether an element of a function name is the compiler's name for a function
 // literal or a go statement's wrapper: "func1", "1", "gowrap2".
 func isClosure(p string) bool {
@@ -256,7 +280,7 @@ func siteOf(g *stacks.Goroutine, proven bool) Site {
 		Proven:  proven,
 		Stack:   strings.Clone(g.Text), // not the whole dump
 	}
-	if p := primitive(g.CreatedBy.Func); p != "" {
+	if p := primitiveOf(g); p != "" {
 		kind := kinds[p]
 		if kind == "" {
 			kind = "goroutine"

@@ -1,4 +1,4 @@
-package leaksafe_test
+package health_test
 
 import (
 	"sync"
@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/leaksafe/leaksafe"
+	"github.com/leaksafe/leaksafe/health"
 )
 
 // script says how one start of a recorded ward behaves.
@@ -103,7 +103,7 @@ func TestSteward(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			r := newWardRecorder(func(int) script { return healthy })
 			done := make(chan struct{})
-			_, terminated := leaksafe.Steward(timeout, r.ward, r.onRestart)(done, time.Second)
+			_, terminated := health.Steward(timeout, r.ward, r.onRestart)(done, time.Second)
 			time.Sleep(10 * time.Minute)
 			close(done)
 			<-terminated
@@ -123,7 +123,7 @@ func TestSteward(t *testing.T) {
 				mu.Unlock()
 				// in always holds the next value, and each call takes 0.6×timeout, longer than the
 				// pulse interval: the pulse after each call is all that keeps the ward alive.
-				return leaksafe.DoWorkWithPulse(done, feed(done, -1), pulseInterval, func(int) {
+				return health.DoWorkWithPulse(done, feed(done, -1), pulseInterval, func(int) {
 					mu.Lock()
 					calls++
 					mu.Unlock()
@@ -132,7 +132,7 @@ func TestSteward(t *testing.T) {
 			}
 			var restarts []int
 			done := make(chan struct{})
-			_, terminated := leaksafe.Steward(timeout, busy, func(n int) { restarts = append(restarts, n) })(done, time.Hour)
+			_, terminated := health.Steward(timeout, busy, func(n int) { restarts = append(restarts, n) })(done, time.Hour)
 			time.Sleep(200 * timeout)
 			close(done)
 			<-terminated
@@ -150,7 +150,7 @@ func TestSteward(t *testing.T) {
 				return healthy
 			})
 			done := make(chan struct{})
-			_, terminated := leaksafe.Steward(timeout, r.ward, r.onRestart)(done, time.Second)
+			_, terminated := health.Steward(timeout, r.ward, r.onRestart)(done, time.Second)
 			time.Sleep(2 * time.Minute)
 			close(done)
 			<-terminated
@@ -164,7 +164,7 @@ func TestSteward(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			r := newWardRecorder(func(int) script { return script{beats: 0} })
 			done := make(chan struct{})
-			_, terminated := leaksafe.Steward(timeout, r.ward, r.onRestart)(done, time.Second)
+			_, terminated := health.Steward(timeout, r.ward, r.onRestart)(done, time.Second)
 			time.Sleep(time.Minute + 5*time.Second)
 			close(done)
 			<-terminated
@@ -184,7 +184,7 @@ func TestSteward(t *testing.T) {
 				return healthy
 			})
 			done := make(chan struct{})
-			_, terminated := leaksafe.Steward(timeout, r.ward, r.onRestart)(done, time.Second)
+			_, terminated := health.Steward(timeout, r.ward, r.onRestart)(done, time.Second)
 			time.Sleep(time.Minute)
 			close(done)
 			<-terminated
@@ -203,7 +203,7 @@ func TestSteward(t *testing.T) {
 				return healthy
 			})
 			done := make(chan struct{})
-			heartbeat, terminated := leaksafe.Steward(timeout, r.ward, r.onRestart)(done, time.Second)
+			heartbeat, terminated := health.Steward(timeout, r.ward, r.onRestart)(done, time.Second)
 			time.Sleep(30 * time.Second)
 			close(done)
 			synctest.Wait()
@@ -222,7 +222,7 @@ func TestSteward(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			r := newWardRecorder(func(int) script { return script{beats: 0} })
 			done := make(chan struct{})
-			heartbeat, terminated := leaksafe.Steward(timeout, r.ward, nil)(done, time.Second)
+			heartbeat, terminated := health.Steward(timeout, r.ward, nil)(done, time.Second)
 			pulses := pulseTimes(heartbeat)
 			time.Sleep(time.Minute + time.Second/2)
 			close(done)
@@ -235,7 +235,7 @@ func TestSteward(t *testing.T) {
 			r := newWardRecorder(func(int) script { return healthy })
 			done := make(chan struct{})
 			close(done)
-			heartbeat, terminated := leaksafe.Steward(timeout, r.ward, r.onRestart)(done, time.Second)
+			heartbeat, terminated := health.Steward(timeout, r.ward, r.onRestart)(done, time.Second)
 			<-terminated
 			assert.Empty(t, drain(t, heartbeat))
 			started, _, _ := r.record()
@@ -246,7 +246,7 @@ func TestSteward(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			var mu sync.Mutex
 			var counts []int
-			steward := leaksafe.Steward(timeout, newWardRecorder(func(int) script { return script{beats: 0} }).ward,
+			steward := health.Steward(timeout, newWardRecorder(func(int) script { return script{beats: 0} }).ward,
 				func(n int) {
 					mu.Lock()
 					defer mu.Unlock()
@@ -274,8 +274,8 @@ func TestStewardsStack(t *testing.T) {
 				return healthy
 			})
 			var outerRestarts []int
-			inner := leaksafe.Steward(10*time.Second, r.ward, r.onRestart)
-			outer := leaksafe.Steward(time.Minute, inner, func(n int) { outerRestarts = append(outerRestarts, n) })
+			inner := health.Steward(10*time.Second, r.ward, r.onRestart)
+			outer := health.Steward(time.Minute, inner, func(n int) { outerRestarts = append(outerRestarts, n) })
 			done := make(chan struct{})
 			_, terminated := outer(done, time.Second)
 			time.Sleep(5 * time.Minute)
@@ -299,7 +299,7 @@ func TestStewardsStack(t *testing.T) {
 			})
 			var mu sync.Mutex
 			var innerRestarts []restart
-			inner := leaksafe.Steward(10*time.Second, r.ward, func(n int) {
+			inner := health.Steward(10*time.Second, r.ward, func(n int) {
 				mu.Lock()
 				innerRestarts = append(innerRestarts, restart{n, time.Since(r.t0)})
 				hang := len(innerRestarts) == 1
@@ -309,7 +309,7 @@ func TestStewardsStack(t *testing.T) {
 				}
 			})
 			var outerRestarts []restart
-			outer := leaksafe.Steward(time.Minute, inner, func(n int) {
+			outer := health.Steward(time.Minute, inner, func(n int) {
 				outerRestarts = append(outerRestarts, restart{n, time.Since(r.t0)})
 			})
 			done := make(chan struct{})

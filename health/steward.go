@@ -1,4 +1,4 @@
-package leaksafe
+package health
 
 import (
 	"fmt"
@@ -26,22 +26,22 @@ type Ward func(
 // timeout <= 0 or ward is nil.
 func Steward(timeout time.Duration, ward Ward, onRestart func(restarts int)) Ward {
 	if timeout <= 0 {
-		panic(fmt.Sprintf("leaksafe: Steward: timeout must be greater than 0, got %v", timeout))
+		panic(fmt.Sprintf("health: Steward: timeout must be greater than 0, got %v", timeout))
 	}
 	if ward == nil {
-		panic("leaksafe: Steward: nil ward")
+		panic("health: Steward: nil ward")
 	}
 	wardPulse := max(timeout/2, time.Nanosecond)
 	return func(
 		done <-chan struct{}, pulseInterval time.Duration,
 	) (heartbeat <-chan struct{}, terminated <-chan struct{}) {
 		if pulseInterval <= 0 {
-			panic(fmt.Sprintf("leaksafe: Steward: pulseInterval must be greater than 0, got %v",
+			panic(fmt.Sprintf("health: Steward: pulseInterval must be greater than 0, got %v",
 				pulseInterval))
 		}
 		beat := make(chan struct{}, 1)
 		term := make(chan struct{})
-		go func() {
+		spawn(func() {
 			// the terminated of every ward started and not yet seen to end
 			var wards []<-chan struct{}
 			defer close(term)
@@ -100,7 +100,7 @@ func Steward(timeout time.Duration, ward Ward, onRestart func(restarts int)) War
 					return
 				}
 			}
-		}()
+		})
 		return beat, term
 	}
 }

@@ -1,4 +1,4 @@
-package leaksafe_test
+package health_test
 
 import (
 	"sync/atomic"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/leaksafe/leaksafe"
+	"github.com/leaksafe/leaksafe/health"
 )
 
 // atSeconds returns the given numbers of seconds as durations, for comparing exact fake-clock times.
@@ -55,9 +55,9 @@ type beater struct {
 
 var beaters = []beater{
 	{"DoWorkWithPulse", func(done <-chan struct{}, in <-chan int, fn func(int)) (<-chan struct{}, <-chan struct{}) {
-		return leaksafe.DoWorkWithPulse(done, in, time.Second, fn)
+		return health.DoWorkWithPulse(done, in, time.Second, fn)
 	}},
-	{"DoWorkWithHeartbeat", leaksafe.DoWorkWithHeartbeat[int]},
+	{"DoWorkWithHeartbeat", health.DoWorkWithHeartbeat[int]},
 }
 
 // TestHeartbeatTermination runs both workers with a heartbeat through every way they can end, on the
@@ -143,7 +143,7 @@ func TestDoWorkWithPulse(t *testing.T) {
 	t.Run("sixty pulses in a simulated minute", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			done := make(chan struct{})
-			heartbeat, terminated := leaksafe.DoWorkWithPulse(done, (<-chan int)(nil), time.Second, func(int) {})
+			heartbeat, terminated := health.DoWorkWithPulse(done, (<-chan int)(nil), time.Second, func(int) {})
 			pulses := pulseTimes(heartbeat)
 			time.Sleep(time.Minute + time.Second/2)
 			close(done)
@@ -155,7 +155,7 @@ func TestDoWorkWithPulse(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			done := make(chan struct{})
 			in := make(chan int)
-			heartbeat, terminated := leaksafe.DoWorkWithPulse(done, in, time.Second, func(int) {
+			heartbeat, terminated := health.DoWorkWithPulse(done, in, time.Second, func(int) {
 				time.Sleep(3 * time.Second) // from 2.5s to 5.5s
 			})
 			pulses := pulseTimes(heartbeat)
@@ -184,7 +184,7 @@ func TestDoWorkWithPulse(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				calls := 0
-				heartbeat, terminated := leaksafe.DoWorkWithPulse(nil, feed(nil, c.values), time.Second, func(int) {
+				heartbeat, terminated := health.DoWorkWithPulse(nil, feed(nil, c.values), time.Second, func(int) {
 					calls++
 					time.Sleep(c.call)
 				})
@@ -202,7 +202,7 @@ func TestDoWorkWithPulse(t *testing.T) {
 	t.Run("an unread heartbeat never blocks the worker", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			var calls int
-			heartbeat, terminated := leaksafe.DoWorkWithPulse(nil, feed(nil, 100), time.Millisecond, func(int) {
+			heartbeat, terminated := health.DoWorkWithPulse(nil, feed(nil, 100), time.Millisecond, func(int) {
 				calls++
 				time.Sleep(10 * time.Millisecond) // many intervals pass while no one reads heartbeat
 			})
@@ -219,7 +219,7 @@ func TestDoWorkWithHeartbeat(t *testing.T) {
 			in := make(chan int)
 			var pulsed []bool
 			var heartbeat <-chan struct{} // set before the first value is sent, so before fn reads it
-			heartbeat, terminated := leaksafe.DoWorkWithHeartbeat(nil, in, func(int) {
+			heartbeat, terminated := health.DoWorkWithHeartbeat(nil, in, func(int) {
 				select {
 				case <-heartbeat:
 					pulsed = append(pulsed, true)
@@ -239,7 +239,7 @@ func TestDoWorkWithHeartbeat(t *testing.T) {
 	t.Run("an idle worker is silent", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			done := make(chan struct{})
-			heartbeat, terminated := leaksafe.DoWorkWithHeartbeat(done, (<-chan int)(nil), func(int) {})
+			heartbeat, terminated := health.DoWorkWithHeartbeat(done, (<-chan int)(nil), func(int) {})
 			pulses := pulseTimes(heartbeat)
 			time.Sleep(time.Minute)
 			close(done)
@@ -250,7 +250,7 @@ func TestDoWorkWithHeartbeat(t *testing.T) {
 	t.Run("an unread heartbeat never blocks the worker", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			var calls int
-			heartbeat, terminated := leaksafe.DoWorkWithHeartbeat(nil, feed(nil, 100), func(int) { calls++ })
+			heartbeat, terminated := health.DoWorkWithHeartbeat(nil, feed(nil, 100), func(int) { calls++ })
 			<-terminated
 			assert.Equal(t, 100, calls)
 			assert.Len(t, drain(t, heartbeat), 1, "pulses beyond the one waiting are dropped")
@@ -267,27 +267,22 @@ func TestHealthMisusePanics(t *testing.T) {
 		call func()
 		want string
 	}{
-		{"DoWorkWithPulse zero interval", func() { leaksafe.DoWorkWithPulse(nil, in, 0, nop) },
-			"leaksafe: DoWorkWithPulse: pulseInterval must be greater than 0, got 0s"},
-		{"DoWorkWithPulse negative interval", func() { leaksafe.DoWorkWithPulse(nil, in, -time.Second, nop) },
-			"leaksafe: DoWorkWithPulse: pulseInterval must be greater than 0, got -1s"},
-		{"DoWorkWithPulse nil fn", func() { leaksafe.DoWorkWithPulse(nil, in, time.Second, nil) },
-			"leaksafe: DoWorkWithPulse: nil fn"},
-		{"DoWorkWithHeartbeat nil fn", func() { leaksafe.DoWorkWithHeartbeat(nil, in, nil) },
-			"leaksafe: DoWorkWithHeartbeat: nil fn"},
-		{"Steward zero timeout", func() { leaksafe.Steward(0, ward, nil) },
-			"leaksafe: Steward: timeout must be greater than 0, got 0s"},
-		{"Steward negative timeout", func() { leaksafe.Steward(-time.Millisecond, ward, nil) },
-			"leaksafe: Steward: timeout must be greater than 0, got -1ms"},
-		{"Steward nil ward", func() { leaksafe.Steward(time.Second, nil, nil) },
-			"leaksafe: Steward: nil ward"},
-		{"Steward started with a zero pulse interval", func() { leaksafe.Steward(time.Second, ward, nil)(nil, 0) },
-			"leaksafe: Steward: pulseInterval must be greater than 0, got 0s"},
-		{"First with no fns", func() { leaksafe.First[int](nil) },
-			"leaksafe: First: no fns"},
-		{"First with a nil fn", func() {
-			leaksafe.First(nil, func(<-chan struct{}) int { return 0 }, nil)
-		}, "leaksafe: First: fns[1] is nil"},
+		{"DoWorkWithPulse zero interval", func() { health.DoWorkWithPulse(nil, in, 0, nop) },
+			"health: DoWorkWithPulse: pulseInterval must be greater than 0, got 0s"},
+		{"DoWorkWithPulse negative interval", func() { health.DoWorkWithPulse(nil, in, -time.Second, nop) },
+			"health: DoWorkWithPulse: pulseInterval must be greater than 0, got -1s"},
+		{"DoWorkWithPulse nil fn", func() { health.DoWorkWithPulse(nil, in, time.Second, nil) },
+			"health: DoWorkWithPulse: nil fn"},
+		{"DoWorkWithHeartbeat nil fn", func() { health.DoWorkWithHeartbeat(nil, in, nil) },
+			"health: DoWorkWithHeartbeat: nil fn"},
+		{"Steward zero timeout", func() { health.Steward(0, ward, nil) },
+			"health: Steward: timeout must be greater than 0, got 0s"},
+		{"Steward negative timeout", func() { health.Steward(-time.Millisecond, ward, nil) },
+			"health: Steward: timeout must be greater than 0, got -1ms"},
+		{"Steward nil ward", func() { health.Steward(time.Second, nil, nil) },
+			"health: Steward: nil ward"},
+		{"Steward started with a zero pulse interval", func() { health.Steward(time.Second, ward, nil)(nil, 0) },
+			"health: Steward: pulseInterval must be greater than 0, got 0s"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -4,13 +4,105 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"sync"
 	"time"
 )
 
-// ErrStopped is the error of a blocking call that done cut short: [ForEach], [FirstOK], [Reduce]
-// and [Collect]. Test for it with errors.Is.
-var ErrStopped = errors.New("leaksafe: stopped")
+// The package's errors. Test for them with errors.Is.
+var (
+	// ErrStopped is the error of a blocking call that done cut short: [ForEach], [FirstOK],
+	// [Reduce] and [Collect].
+	ErrStopped = errors.New("leaksafe: stopped")
+
+	// ErrGoexit is returned by [Group.Wait] and [ForEach] when a function called runtime.Goexit
+	// (as testing.T.FailNow does) and none panicked. A Goexit stops the work as an error does.
+	ErrGoexit = errors.New("leaksafe: Group: a function called runtime.Goexit")
+)
+
+// Or returns a channel that is closed when any of signals is closed. It starts at most one
+// goroutine, which ends as soon as one signal is closed, and none when a signal is already closed
+// or there is only one (Or returns it). Or() returns nil, which never closes, and a nil signal is
+// ignored: if no signal ever closes, the goroutine never ends, so pass one that will, such as the
+// owner's done.
+func Or(signals ...<-chan struct{}) <-chan struct{} {
+	live := make([]<-chan struct{}, 0, len(signals))
+	for _, s := range signals {
+		if s == nil {
+			continue
+		}
+		if !isOpen(s) {
+			return s
+		}
+		live = append(live, s)
+	}
+	switch len(live) {
+	case 0:
+		return nil
+	case 1:
+		return live[0]
+	}
+	orDone := make(chan struct{})
+	spawn(func() {
+		defer close(orDone)
+		if len(live) == 2 {
+			select {
+			case <-live[0]:
+			case <-live[1]:
+			}
+			return
+		}
+		cases := make([]reflect.SelectCase, len(live))
+		for i, s := range live {
+			cases[i] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(s)}
+		}
+		reflect.Select(cases)
+	})
+	return orDone
+}
+
+// All returns a channel that is closed when every one of signals is closed: <-All(t1, t2) waits
+// for both. It starts at most one goroutine, which ends as soon as every signal is closed, and
+// none when every signal is already closed or there is only one (All returns it). All() is already
+// closed. A signal that never closes (nil, say) keeps All and its goroutine open forever.
+func All(signals ...<-chan struct{}) <-chan struct{} {
+	if len(signals) == 1 {
+		return signals[0]
+	}
+	var few [allFew]<-chan struct{} // the signals still open, when there are few: no allocation
+	pending := few[:0]
+	for _, s := range signals {
+		if s == nil || isOpen(s) {
+			pending = append(pending, s)
+		}
+	}
+	allDone := make(chan struct{})
+	switch n := len(pending); {
+	case n == 0:
+		close(allDone)
+	case n <= allFew:
+		few := few // pending is few[:n]: the goroutine gets a copy of the array, in its closure
+		spawn(func() {
+			defer close(allDone)
+			for i := range n {
+				<-few[i]
+			}
+		})
+	default:
+		many := slices.Clone(pending)
+		spawn(func() {
+			defer close(allDone)
+			for _, s := range many {
+				<-s
+			}
+		})
+	}
+	return allDone
+}
+
+// allFew is how many open signals [All] copies into its goroutine without allocating a slice.
+const allFew = 8
 
 // WithDone returns a context that carries parent's values and deadline and is cancelled when
 // parent is or when done closes: its Err is parent's error if parent ended first, and
@@ -42,7 +134,7 @@ func WithDone(parent context.Context, done <-chan struct{}) context.Context {
 		cancel()
 		return ctx
 	}
-	go func() {
+	spawn(func() {
 		defer cancel()
 		select {
 		case <-done:
@@ -50,7 +142,7 @@ func WithDone(parent context.Context, done <-chan struct{}) context.Context {
 			w.ended()
 		case <-ctx.Done():
 		}
-	}()
+	})
 	return ctx
 }
 
@@ -75,7 +167,7 @@ func (w *watchedParent) AfterFunc(f func()) (stop func() bool) {
 	w.mu.Lock()
 	if w.over {
 		w.mu.Unlock()
-		go f() // as context.AfterFunc does for a context that has already ended
+		spawn(f) // as context.AfterFunc does for a context that has already ended
 		return func() bool { return false }
 	}
 	if w.funcs == nil {

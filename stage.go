@@ -1,0 +1,146 @@
+package leaksafe
+
+import (
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// Copy this file with any primitive: every primitive is its own exported function plus the helpers
+// here. Every goroutine of the package starts in spawn; every single-goroutine stage and source
+// runs its loop in stage; every wait goes through send and recv, which check done first, so a
+// primitive that has seen done closed sends and receives nothing more, then try the operation
+// without waiting, which is cheaper when a value or room is already there, and only then wait on
+// the channel and done together, so that no wait outlasts done.
+
+// spawn starts f in a new goroutine. It is the package's only go statement, so whatever every
+// goroutine must carry from its start is added here, once.
+func spawn(f func()) {
+	go f()
+}
+
+// stage starts the one goroutine of a single-goroutine stage or source: it runs loop, then closes
+// out (unless out is nil: a stage without output) and, as its last action, terminated. loop closes
+// any further output with defer, so that it too is closed before out and terminated, even when
+// loop ends by runtime.Goexit.
+func stage[T any](out chan T, loop func()) (<-chan T, <-chan struct{}) {
+	term := make(chan struct{})
+	spawn(func() {
+		defer close(term)
+		if out != nil {
+			defer close(out)
+		}
+		loop()
+	})
+	return out, term
+}
+
+// each calls f with every value received from in, in order, until in closes, done closes or f
+// reports false: the loop of a stage that reads one input.
+func each[T any](done <-chan struct{}, in <-chan T, f func(T) bool) {
+	for {
+		v, ok := recv(done, in)
+		if !ok || !f(v) {
+			return
+		}
+	}
+}
+
+// isOpen reports whether done is still open (not yet closed); a nil done is always open.
+func isOpen(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return false
+	default:
+		return true
+	}
+}
+
+// send sends v on out and reports true, or reports false without sending once done is closed. It
+// tries a send that does not wait before it waits on out and done together, which is cheaper when
+// out has room or a waiting receiver.
+func send[T any](done <-chan struct{}, out chan<- T, v T) bool {
+	if !isOpen(done) {
+		return false
+	}
+	select {
+	case out <- v:
+		return true
+	default:
+	}
+	select {
+	case out <- v:
+		return true
+	case <-done:
+		return false
+	}
+}
+
+// recv receives a value from in and reports true, or reports false when in is closed or done is
+// closed. Like send, it tries a receive that does not wait before it waits on in and done together.
+func recv[T any](done <-chan struct{}, in <-chan T) (v T, ok bool) {
+	if !isOpen(done) {
+		return v, false
+	}
+	select {
+	case v, ok = <-in:
+		return v, ok
+	default:
+	}
+	select {
+	case v, ok = <-in:
+		return v, ok
+	case <-done:
+		return v, false
+	}
+}
+
+// goWorkers starts n goroutines, the i-th running work(i). The last one to return then runs last,
+// so that closing the outputs and terminated is the last action of the last goroutine started.
+func goWorkers(n int, work func(i int), last func()) {
+	var running atomic.Int64
+	running.Store(int64(n))
+	for i := range n {
+		spawn(func() {
+			defer func() {
+				if running.Add(-1) == 0 {
+					last()
+				}
+			}()
+			work(i)
+		})
+	}
+}
+
+// maxWorkers is the most workers that [ParallelMap], [ParallelMapOrdered] and [ForEach] accept:
+// each worker is a goroutine, and a parallel stage's output and window are sized by the number of
+// workers, so a larger number is a mistake, not a wish.
+const maxWorkers = 1 << 20
+
+// checkWorkers panics, naming the function, if workers is not between 1 and 1<<20 or the
+// function argument is nil.
+func checkWorkers(name string, workers int, nilFn bool) {
+	if workers < 1 {
+		panic(fmt.Sprintf("leaksafe: %s: workers must be at least 1, got %d", name, workers))
+	}
+	if workers > maxWorkers {
+		panic(fmt.Sprintf("leaksafe: %s: workers must be at most %d (1<<20), got %d",
+			name, maxWorkers, workers))
+	}
+	if nilFn {
+		panic(fmt.Sprintf("leaksafe: %s: nil fn", name))
+	}
+}
+
+// resetTimer makes t fire after d, whether it is running, stopped or has fired. It discards a value
+// that t sent and nobody received, so a stale value is never received after the reset, whichever
+// timer behaviour the program's GODEBUG selects.
+func resetTimer(t *time.Timer, d time.Duration) {
+	if !t.Stop() {
+		select {
+		case <-t.C:
+		default:
+		}
+	}
+	t.Reset(d)
+}
