@@ -22,7 +22,7 @@ func Batch[T any](
 	}
 	ch := make(chan []T, 1)
 	term := make(chan struct{})
-	go func() {
+	go labeled(func() {
 		defer close(term)
 		defer close(ch)
 		timer := time.NewTimer(maxWait) // the one timer: stopped until a batch starts
@@ -62,7 +62,7 @@ func Batch[T any](
 			}
 			batch = nil
 		}
-	}()
+	})()
 	return ch, term
 }
 
@@ -82,7 +82,7 @@ func Throttle[T any](
 	}
 	ch := make(chan T)
 	term := make(chan struct{})
-	go func() {
+	go labeled(func() {
 		defer close(term)
 		defer close(ch)
 		timer := time.NewTimer(interval) // the one timer: stopped until the bucket runs empty
@@ -120,7 +120,7 @@ func Throttle[T any](
 			refill() // tokens only grew while the consumer was awaited: take one as of now
 			tokens--
 		}
-	}()
+	})()
 	return ch, term
 }
 

@@ -42,7 +42,7 @@ func WithDone(parent context.Context, done <-chan struct{}) context.Context {
 		cancel()
 		return ctx
 	}
-	go func() {
+	go labeled(func() {
 		defer cancel()
 		select {
 		case <-done:
@@ -50,7 +50,7 @@ func WithDone(parent context.Context, done <-chan struct{}) context.Context {
 			w.ended()
 		case <-ctx.Done():
 		}
-	}()
+	})()
 	return ctx
 }
 
@@ -75,7 +75,7 @@ func (w *watchedParent) AfterFunc(f func()) (stop func() bool) {
 	w.mu.Lock()
 	if w.over {
 		w.mu.Unlock()
-		go f() // as context.AfterFunc does for a context that has already ended
+		go labeled(f)() // as context.AfterFunc does for a context that has already ended
 		return func() bool { return false }
 	}
 	if w.funcs == nil {

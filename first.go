@@ -31,7 +31,7 @@ func First[T any](done <-chan struct{}, fns ...func(done <-chan struct{}) T) (re
 	for i, fn := range fns {
 		stop := make(chan struct{})
 		stops[i] = stop
-		wg.Go(func() { results <- fn(stop) })
+		wg.Go(labeled(func() { results <- fn(stop) }))
 	}
 	select {
 	case result = <-results:
@@ -77,10 +77,10 @@ func FirstOK[T any](done <-chan struct{}, fns ...func(done <-chan struct{}) (T, 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i, fn := range fns {
-		wg.Go(func() {
+		wg.Go(labeled(func() {
 			v, err := fn(stop)
 			outcomes <- outcome{i, v, err}
-		})
+		}))
 	}
 	defer wg.Wait()
 	defer close(stop)

@@ -13,7 +13,7 @@ import (
 func Generate[T any](done <-chan struct{}, values ...T) (out <-chan T, terminated <-chan struct{}) {
 	ch := make(chan T, max(1, min(len(values), generateBuffer)))
 	term := make(chan struct{})
-	go func() {
+	go labeled(func() {
 		defer close(term)
 		defer close(ch)
 		for _, v := range values {
@@ -21,7 +21,7 @@ func Generate[T any](done <-chan struct{}, values ...T) (out <-chan T, terminate
 				return
 			}
 		}
-	}()
+	})()
 	return ch, term
 }
 
@@ -37,21 +37,21 @@ func Repeat[T any](done <-chan struct{}, values ...T) (out <-chan T, terminated 
 	term := make(chan struct{})
 	switch len(values) {
 	case 0:
-		go func() {
+		go labeled(func() {
 			close(ch)
 			close(term)
-		}()
+		})()
 	case 1:
 		v := values[0] // one value needs no slice of its own
-		go func() {
+		go labeled(func() {
 			defer close(term)
 			defer close(ch)
 			for send(done, ch, v) {
 			}
-		}()
+		})()
 	default:
 		values := slices.Clone(values)
-		go func() {
+		go labeled(func() {
 			defer close(term)
 			defer close(ch)
 			for {
@@ -61,7 +61,7 @@ func Repeat[T any](done <-chan struct{}, values ...T) (out <-chan T, terminated 
 					}
 				}
 			}
-		}()
+		})()
 	}
 	return ch, term
 }
@@ -78,7 +78,7 @@ func RepeatFunc[T any](
 	}
 	ch := make(chan T, 1)
 	term := make(chan struct{})
-	go func() {
+	go labeled(func() {
 		defer close(term)
 		defer close(ch)
 		for isOpen(done) {
@@ -86,7 +86,7 @@ func RepeatFunc[T any](
 				return
 			}
 		}
-	}()
+	})()
 	return ch, term
 }
 
@@ -110,7 +110,7 @@ func FromSeq[T any](
 	}
 	ch := make(chan T, 1)
 	term := make(chan struct{})
-	go func() {
+	go labeled(func() {
 		defer close(term)
 		defer close(ch)
 		if !isOpen(done) {
@@ -121,7 +121,7 @@ func FromSeq[T any](
 				return
 			}
 		}
-	}()
+	})()
 	return ch, term
 }
 
@@ -137,7 +137,7 @@ func FromSeq2[T any](
 	}
 	ch := make(chan Result[T], 1)
 	term := make(chan struct{})
-	go func() {
+	go labeled(func() {
 		defer close(term)
 		defer close(ch)
 		if !isOpen(done) {
@@ -148,6 +148,6 @@ func FromSeq2[T any](
 				return
 			}
 		}
-	}()
+	})()
 	return ch, term
 }

@@ -66,7 +66,7 @@ func (g *Group) watch(parent <-chan struct{}, ended func()) {
 		return
 	}
 	g.watcher = make(chan struct{})
-	go func() {
+	go labeled(func() {
 		defer close(g.watcher)
 		select {
 		case <-parent:
@@ -76,7 +76,7 @@ func (g *Group) watch(parent <-chan struct{}, ended func()) {
 			g.Stop()
 		case <-g.done:
 		}
-	}()
+	})()
 }
 
 // NewGroupContext returns a group whose parent done is ctx.Done(), and a context derived from ctx
@@ -161,7 +161,7 @@ func (g *Group) start(fn func(done <-chan struct{}) error, wait bool) bool {
 		return false
 	}
 	g.wg.Add(1)
-	go g.run(fn, done, sem)
+	go labeled(func() { g.run(fn, done, sem) })()
 	return true
 }
 

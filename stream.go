@@ -13,7 +13,7 @@ import (
 func OrDone[T any](done <-chan struct{}, in <-chan T) (out <-chan T, terminated <-chan struct{}) {
 	ch := make(chan T, max(1, cap(in)))
 	term := make(chan struct{})
-	go func() {
+	go labeled(func() {
 		defer close(term)
 		defer close(ch)
 		for {
@@ -22,7 +22,7 @@ func OrDone[T any](done <-chan struct{}, in <-chan T) (out <-chan T, terminated 
 				return
 			}
 		}
-	}()
+	})()
 	return ch, term
 }
 
@@ -38,7 +38,7 @@ func Take[T any](
 	}
 	ch := make(chan T, max(1, cap(in)))
 	term := make(chan struct{})
-	go func() {
+	go labeled(func() {
 		defer close(term)
 		defer close(ch)
 		for range n {
@@ -47,7 +47,7 @@ func Take[T any](
 				return
 			}
 		}
-	}()
+	})()
 	return ch, term
 }
 
@@ -61,7 +61,7 @@ func Map[T, U any](
 	}
 	ch := make(chan U, max(1, cap(in)))
 	term := make(chan struct{})
-	go func() {
+	go labeled(func() {
 		defer close(term)
 		defer close(ch)
 		for {
@@ -70,7 +70,7 @@ func Map[T, U any](
 				return
 			}
 		}
-	}()
+	})()
 	return ch, term
 }
 
@@ -85,7 +85,7 @@ func Filter[T any](
 	}
 	ch := make(chan T, max(1, cap(in)))
 	term := make(chan struct{})
-	go func() {
+	go labeled(func() {
 		defer close(term)
 		defer close(ch)
 		for {
@@ -97,7 +97,7 @@ func Filter[T any](
 				return
 			}
 		}
-	}()
+	})()
 	return ch, term
 }
 
@@ -111,7 +111,7 @@ func Tee[T any](
 	ch1 := make(chan T)
 	ch2 := make(chan T)
 	term := make(chan struct{})
-	go func() {
+	go labeled(func() {
 		defer close(term)
 		defer close(ch2)
 		defer close(ch1)
@@ -132,7 +132,7 @@ func Tee[T any](
 				}
 			}
 		}
-	}()
+	})()
 	return ch1, ch2, term
 }
 
@@ -179,7 +179,7 @@ func Bridge[T any](
 ) (out <-chan T, terminated <-chan struct{}) {
 	ch := make(chan T, max(1, cap(chans)))
 	term := make(chan struct{})
-	go func() {
+	go labeled(func() {
 		defer close(term)
 		defer close(ch)
 		for {
@@ -200,7 +200,7 @@ func Bridge[T any](
 				}
 			}
 		}
-	}()
+	})()
 	return ch, term
 }
 
@@ -217,7 +217,7 @@ func Buffer[T any](
 	}
 	ch := make(chan T, size)
 	term := make(chan struct{})
-	go func() {
+	go labeled(func() {
 		defer close(term)
 		defer close(ch)
 		for {
@@ -226,7 +226,7 @@ func Buffer[T any](
 				return
 			}
 		}
-	}()
+	})()
 	return ch, term
 }
 
@@ -253,7 +253,7 @@ func Or(signals ...<-chan struct{}) <-chan struct{} {
 		return live[0]
 	}
 	orDone := make(chan struct{})
-	go func() {
+	go labeled(func() {
 		defer close(orDone)
 		if len(live) == 2 {
 			select {
@@ -267,7 +267,7 @@ func Or(signals ...<-chan struct{}) <-chan struct{} {
 			cases[i] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(s)}
 		}
 		reflect.Select(cases)
-	}()
+	})()
 	return orDone
 }
 
@@ -292,20 +292,20 @@ func All(signals ...<-chan struct{}) <-chan struct{} {
 		close(allDone)
 	case n <= allFew:
 		few := few // pending is few[:n]: the goroutine gets a copy of the array, in its closure
-		go func() {
+		go labeled(func() {
 			defer close(allDone)
 			for i := range n {
 				<-few[i]
 			}
-		}()
+		})()
 	default:
 		many := slices.Clone(pending)
-		go func() {
+		go labeled(func() {
 			defer close(allDone)
 			for _, s := range many {
 				<-s
 			}
-		}()
+		})()
 	}
 	return allDone
 }

@@ -14,7 +14,7 @@ func FilterMap[T, U any](
 	}
 	ch := make(chan U, max(1, cap(in)))
 	term := make(chan struct{})
-	go func() {
+	go labeled(func() {
 		defer close(term)
 		defer close(ch)
 		for {
@@ -26,7 +26,7 @@ func FilterMap[T, U any](
 				return
 			}
 		}
-	}()
+	})()
 	return ch, term
 }
 
@@ -43,7 +43,7 @@ func FlatMap[T, U any](
 	}
 	ch := make(chan U, max(1, cap(in)))
 	term := make(chan struct{})
-	go func() {
+	go labeled(func() {
 		defer close(term)
 		defer close(ch)
 		// One yield for every sequence, rather than a range over each, which would allocate its
@@ -68,7 +68,7 @@ func FlatMap[T, U any](
 				return
 			}
 		}
-	}()
+	})()
 	return ch, term
 }
 
@@ -86,7 +86,7 @@ func Partition[T any](
 	yes := make(chan T)
 	no := make(chan T)
 	term := make(chan struct{})
-	go func() {
+	go labeled(func() {
 		defer close(term)
 		defer close(no)
 		defer close(yes)
@@ -103,6 +103,6 @@ func Partition[T any](
 				return
 			}
 		}
-	}()
+	})()
 	return yes, no, term
 }

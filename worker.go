@@ -16,7 +16,7 @@ func DoWork[T any](done <-chan struct{}, in <-chan T, fn func(T)) (terminated <-
 		panic("leaksafe: DoWork: nil fn")
 	}
 	term := make(chan struct{})
-	go func() {
+	go labeled(func() {
 		defer close(term)
 		for {
 			v, ok := recv(done, in)
@@ -25,7 +25,7 @@ func DoWork[T any](done <-chan struct{}, in <-chan T, fn func(T)) (terminated <-
 			}
 			fn(v)
 		}
-	}()
+	})()
 	return term
 }
 
@@ -346,10 +346,12 @@ func (w *reorderWindow[T, U]) unlockIn() {
 // goWorkers starts n goroutines, the i-th running work(i). The last one to return then runs last,
 // so that closing the outputs and terminated is the last action of the last goroutine started.
 func goWorkers(n int, work func(i int), last func()) {
+	at := callSite() // once for all the workers, which carry the same labels
 	var running atomic.Int64
 	running.Store(int64(n))
 	for i := range n {
 		go func() {
+			at.label()
 			defer func() {
 				if running.Add(-1) == 0 {
 					last()
