@@ -381,3 +381,56 @@ func LeakDump() (string, bool) {
 	_ = p.WriteTo(&b, 2) // a strings.Builder does not fail
 	return b.String(), true
 }
+
+// Profiler labels that leaksafe's primitives give the goroutines they start: the primitive
+// ("Map", "Group.Go") and the file.go:line of the user's call that started it.
+const (
+	LabelPrimitive = "leaksafe"
+	LabelSite      = "leaksafe.site"
+)
+
+// AttachLabels gives the goroutines of gs whose header carries no labels (where the runtime does
+// not print them) the labels of the debug=1 records rs, matched by their frames outside the
+// runtime. A record of count n labels n goroutines with its stack; goroutines with one stack and
+// several label sets (or none) are told apart only by count, in the order of gs, so a site's count
+// is right, but which of the goroutines with one stack has which labels is a guess.
+func AttachLabels(gs []Goroutine, rs []Record) {
+	type pending struct {
+		labels map[string]string
+		n      int
+	}
+	byStack := map[string][]*pending{}
+	labelled := false
+	for _, r := range rs {
+		k := StackKey(r.Frames)
+		byStack[k] = append(byStack[k], &pending{r.Labels, r.Count})
+		labelled = labelled || r.Labels != nil
+	}
+	if !labelled {
+		return
+	}
+	for i := range gs {
+		g := &gs[i]
+		if g.Labels != nil {
+			continue
+		}
+		for _, p := range byStack[StackKey(g.Frames)] {
+			if p.n > 0 {
+				g.Labels, p.n = p.labels, p.n-1
+				break
+			}
+		}
+	}
+}
+
+// StackKey is a stack's frames outside the runtime, which a dump and a debug=1 record show alike.
+func StackKey(frames []Frame) string {
+	var b strings.Builder
+	for _, f := range frames {
+		if !f.InRuntime() {
+			b.WriteString(f.String())
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
