@@ -101,6 +101,7 @@ type Option interface {
 type config struct {
 	goleak []goleak.Option
 	ignore []func(g *stacks.Goroutine) bool
+	full   bool // every stack in the report, as under go test -v
 }
 
 type optionFunc func(*config)
@@ -140,6 +141,14 @@ func IgnoreAnyFunction(f string) Option {
 		c.goleak = append(c.goleak, goleak.IgnoreAnyFunction(f))
 		c.ignore = append(c.ignore, func(g *stacks.Goroutine) bool { return has(g, f) })
 	})
+}
+
+// FullStacks makes a report show the stacks of the goroutines left behind (the first three of each
+// site, the others counted by where they block), as it does when the tests run with -v. By
+// default a report shows one line per site, the user's line that created it, and where its
+// goroutines block.
+func FullStacks() Option {
+	return optionFunc(func(c *config) { c.full = true })
 }
 
 // IgnoreCurrent ignores every goroutine that exists when IgnoreCurrent is called. It is for
@@ -246,7 +255,7 @@ func Find(opts ...Option) error {
 			}
 		}
 	}
-	if r := fs.report(); r != "" {
+	if r := fs.report(c.full || testing.Verbose()); r != "" {
 		return errors.New(r)
 	}
 	return nil
@@ -323,7 +332,7 @@ func Check(tb testing.TB, opts ...Option) {
 				}
 			}
 		}
-		if r := fs.report(); r != "" {
+		if r := fs.report(c.full || testing.Verbose()); r != "" {
 			tb.Errorf("%s", r)
 		}
 	})
@@ -384,7 +393,7 @@ func CheckParallel(tb testing.TB, opts ...Option) {
 				fs.add(g, byRetries)
 			}
 		}
-		if r := fs.report(); r != "" {
+		if r := fs.report(c.full || testing.Verbose()); r != "" {
 			tb.Errorf("%s", r)
 		}
 	})

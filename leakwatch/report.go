@@ -336,21 +336,9 @@ func siteOf(g *stacks.Goroutine, proven bool) Site {
 	return s
 }
 
-// startedByLeaksafe reports whether a leaksafe primitive started g: its creator is leaksafe's, or
-// is sync.WaitGroup.Go called by leaksafe (the function it runs is leaksafe's).
+// startedByLeaksafe reports whether a leaksafe primitive started g.
 func startedByLeaksafe(g *stacks.Goroutine) bool {
-	if inLeaksafe(g.CreatedBy.Func) {
-		return true
-	}
-	if g.CreatedBy.Func != "sync.(*WaitGroup).Go" {
-		return false
-	}
-	for i := len(g.Frames) - 1; i > 0; i-- {
-		if g.Frames[i].Func == "sync.(*WaitGroup).Go.func1" {
-			return inLeaksafe(g.Frames[i-1].Func)
-		}
-	}
-	return false
+	return g.StartedByLeaksafe()
 }
 
 // callerOf returns the first frame outside leaksafe and the runtime in the stacks of g's creators

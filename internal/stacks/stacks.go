@@ -434,3 +434,24 @@ func StackKey(frames []Frame) string {
 	}
 	return b.String()
 }
+
+// leaksafePkg prefixes the functions of leaksafe's root package.
+const leaksafePkg = "github.com/leaksafe/leaksafe."
+
+// StartedByLeaksafe reports whether a leaksafe primitive started g: its creator is leaksafe's, or
+// is sync.WaitGroup.Go called by leaksafe. Only then do g's leaksafe labels name g: a goroutine
+// that the user's code started inherits the labels of the one that started it.
+func (g *Goroutine) StartedByLeaksafe() bool {
+	if strings.HasPrefix(g.CreatedBy.Func, leaksafePkg) {
+		return true
+	}
+	if g.CreatedBy.Func != "sync.(*WaitGroup).Go" {
+		return false
+	}
+	for i := len(g.Frames) - 1; i > 0; i-- {
+		if g.Frames[i].Func == "sync.(*WaitGroup).Go.func1" {
+			return strings.HasPrefix(g.Frames[i-1].Func, leaksafePkg)
+		}
+	}
+	return false
+}
