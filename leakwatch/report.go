@@ -188,7 +188,7 @@ func (s Site) line(width int) string {
 	if s.BlockedAt != "" && !inLeaksafe(s.BlockedIn) { // leaksafe's own line helps no reader
 		line += " at " + short(s.BlockedAt)
 	}
-	if !s.Proven && s.BlockedFor > 0 {
+	if !s.Proven && s.BlockedFor >= time.Second {
 		line += " for " + s.BlockedFor.Round(time.Second).String()
 	}
 	if s.Growing {
