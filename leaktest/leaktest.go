@@ -36,12 +36,16 @@
 //
 // # Reports
 //
-// A report lists each goroutine left behind once, with the oracles that saw it, grouped by the go
-// statement that created it (function and file:line): the first three of each site in full, the
-// others counted by where they block, and past twenty sites only a count per site, so that a test
-// that leaks thousands of goroutines still gets a readable report. A leak that the profile proves
-// fails the test at once: the other goroutines the test left running are listed as seen then,
-// without the retries.
+// A report lists each goroutine left behind once, with the oracles that saw it, grouped by the
+// place that created it. A goroutine that a leaksafe primitive started is named by the user's
+// line that called the primitive, from the profiler labels that leaksafe gives it: "4
+// goroutine(s) created by your code at crawl.go:9 through leaksafe.ParallelMap"; any other by its
+// go statement (function and file:line). Each site says where its goroutines block; the stacks
+// (the first three of each site in full, the others counted by where they block) come with
+// [FullStacks] or under go test -v. Past twenty sites a report gives only a count per site, so
+// that a test that leaks thousands of goroutines still gets a readable report. A leak that the
+// profile proves fails the test at once: the other goroutines the test left running are listed
+// as seen then, without the retries.
 //
 // # Cost
 //
@@ -62,7 +66,8 @@
 // not always; goleak's snapshot and the retries still see it.
 //
 // Attribution relies on profiler labels, which a goroutine inherits from the goroutine that starts
-// it. [Check] and [CheckParallel] replace the profiler labels of the test's goroutine. To read each
+// it; leaksafe's primitives add theirs and keep the test's. [Check] and [CheckParallel] replace
+// the profiler labels of the test's goroutine. To read each
 // goroutine's labels in a dump, leaktest turns on GODEBUG=tracebacklabels=1 for the process
 // (through os.Setenv, before each collection) unless GODEBUG already sets tracebacklabels: Go 1.26
 // and 1.27 then print the labels of each goroutine, and a check picks exactly its own goroutines,

@@ -379,6 +379,10 @@ func blockedPlaces(fs []*finding, oracles bool) string {
 	count := map[string]int{}
 	for _, f := range fs {
 		where := f.g.Top().String()
+		if p := f.g.Labels[stacks.LabelPrimitive]; p != "" && f.g.StartedByLeaksafe() &&
+			strings.HasPrefix(f.g.Top().Func, "github.com/leaksafe/leaksafe.") {
+			where = "leaksafe." + p // leaksafe's own line helps no reader
+		}
 		if where == "" {
 			where = "an unknown place"
 		}
