@@ -369,7 +369,8 @@ func oracleNames(oracles int) string {
 
 // blockedAt summarises goroutines not shown in full: how many block at each place.
 func blockedAt(fs []*finding) string {
-	return fmt.Sprintf("and %d more created there, not shown:\n%s", len(fs), blockedPlaces(fs, false))
+	return fmt.Sprintf("and %d more created there, not shown:\n%s", len(fs),
+		blockedPlaces(fs, false))
 }
 
 // blockedPlaces says how many of fs block at each place, and, with oracles, which oracles saw

@@ -22,11 +22,11 @@
 // primitive for at least a threshold ([Threshold], 10 minutes by default): the heuristic of Uber's
 // LeakProf. A site whose count of blocked goroutines grew at each of the last checks ([Growth], 3
 // by default) is suspected before that. The report's mode is then [ModeFallback], and it says how
-// many goroutines are blocked for less than the threshold: it never says that there is no leak. In both modes, goroutines that the profile
-// does not prove but that pass the threshold are reported as suspicions: the profile cannot see a
-// goroutine that waits on a channel a global still holds, and does not always prove a goroutine
-// blocked on a sync.Mutex. A suspicion may be a goroutine that is legitimately idle for long; a
-// proof never is.
+// many goroutines are blocked for less than the threshold: it never says that there is no leak. In
+// both modes, goroutines that the profile does not prove but that pass the threshold are reported
+// as suspicions: the profile cannot see a goroutine that waits on a channel a global still holds,
+// and does not always prove a goroutine blocked on a sync.Mutex. A suspicion may be a goroutine
+// that is legitimately idle for long; a proof never is.
 //
 // # Naming leaksafe's primitives
 //
@@ -445,7 +445,10 @@ func (w *Watcher) ignored(g *stacks.Goroutine) bool {
 
 // ignoredFunc reports whether fn, or fn without its type parameters, is one that w ignores.
 func (w *Watcher) ignoredFunc(fn string) bool {
-	return w.ignore[fn] || (strings.Contains(fn, "[...]") && w.ignore[strings.ReplaceAll(fn, "[...]", "")])
+	if w.ignore[fn] {
+		return true
+	}
+	return strings.Contains(fn, "[...]") && w.ignore[strings.ReplaceAll(fn, "[...]", "")]
 }
 
 // placeOf identifies where g is blocked: every frame of its stack.

@@ -123,8 +123,9 @@ func (r Report) String() string {
 		how += ", " + r.GoVersion
 	}
 	cost := r.Cost.Round(time.Microsecond)
-	watching := fmt.Sprintf("%d %s blocked at %d %s for under %v, watching", r.Watching,
-		plural(r.Watching, "goroutine"), r.WatchingSites, plural(r.WatchingSites, "site"), r.Threshold)
+	watching := fmt.Sprintf("%d %s blocked at %d %s for under %v, watching",
+		r.Watching, plural(r.Watching, "goroutine"), r.WatchingSites,
+		plural(r.WatchingSites, "site"), r.Threshold)
 	switch {
 	case len(r.Sites) == 0 && r.Mode == ModeFallback && r.Watching > 0:
 		fmt.Fprintf(&b, "leakwatch: no leak proven; %s (%s, check cost %v)", watching, how, cost)
