@@ -161,7 +161,11 @@ func (g *Group) start(fn func(done <-chan struct{}) error, wait bool) bool {
 		return false
 	}
 	g.wg.Add(1)
-	go labeled(func() { g.run(fn, done, sem) })()
+	at := callSite() // not labeled(...): one closure per function, as many as Go starts
+	go func() {
+		at.label()
+		g.run(fn, done, sem)
+	}()
 	return true
 }
 
