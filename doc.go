@@ -77,6 +77,12 @@
 // stack. [Group] and [ForEach] are the owners that catch: they re-raise a panic in the goroutine
 // that waits, as a [*PanicError].
 //
+// A function that calls runtime.Goexit (as testing.T.FailNow does) is treated as one that
+// panicked, since otherwise its goroutine would end as if its work were done: a stream would end
+// early or lose a value, and [First] would wait forever. So everywhere but in [Group] and
+// [ForEach] the program crashes with "leaksafe: Map: a function it was given called
+// runtime.Goexit", naming the primitive; Group.Wait and ForEach return [ErrGoexit].
+//
 // Misuse is a programmer error and panics at call time, before any goroutine starts, with a
 // message that names the package and the function, such as "leaksafe: Map: nil fn" or "leaksafe:
 // Take: n must be at least 0, got -1".

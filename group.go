@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+
+	"github.com/leaksafe/leaksafe/internal/site"
 )
 
 // Group is the owner that catches: it starts goroutines with [Group.Go], stops them all through
@@ -157,7 +159,7 @@ func (g *Group) start(fn func(done <-chan struct{}) error, wait bool) bool {
 		return false
 	}
 	g.wg.Add(1)
-	spawn(func() { g.run(fn, done, sem) })
+	site.Go(site.Here(), true, func() { g.run(fn, done, sem) })
 	return true
 }
 

@@ -316,7 +316,7 @@ func startedBy(before map[int]bool) int {
 			continue
 		}
 		if strings.HasPrefix(creator, "context.") ||
-			strings.HasPrefix(creator, "github.com/leaksafe/leaksafe.") {
+			creator == stacks.StartFunc {
 			n++
 		}
 	}

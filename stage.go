@@ -2,6 +2,8 @@ package leaksafe
 
 import (
 	"fmt"
+
+	"github.com/leaksafe/leaksafe/internal/site"
 	"sync/atomic"
 	"time"
 )
@@ -14,9 +16,12 @@ import (
 // the channel and done together, so that no wait outlasts done.
 
 // spawn starts f in a new goroutine. It is the package's only go statement, so whatever every
-// goroutine must carry from its start is added here, once.
+// goroutine must carry from its start is added once, in [site.Go]: the labels that name the
+// primitive and the user's line that started it, and the package's rule for runtime.Goexit.
+//
+//go:noinline
 func spawn(f func()) {
-	go f()
+	site.Go(site.Here(), false, f)
 }
 
 // stage starts the one goroutine of a single-goroutine stage or source: it runs loop, then closes
@@ -97,11 +102,15 @@ func recv[T any](done <-chan struct{}, in <-chan T) (v T, ok bool) {
 
 // goWorkers starts n goroutines, the i-th running work(i). The last one to return then runs last,
 // so that closing the outputs and terminated is the last action of the last goroutine started.
-func goWorkers(n int, work func(i int), last func()) {
+// catchesGoexit says that work records a runtime.Goexit itself (see [site.Go]).
+//
+//go:noinline
+func goWorkers(n int, catchesGoexit bool, work func(i int), last func()) {
+	at := site.Here() // once for all the workers
 	var running atomic.Int64
 	running.Store(int64(n))
 	for i := range n {
-		spawn(func() {
+		site.Go(at, catchesGoexit, func() {
 			defer func() {
 				if running.Add(-1) == 0 {
 					last()

@@ -48,7 +48,7 @@ func ForEach[T any](
 		failure.record(err)
 		stopOnce.Do(func() { close(stop) })
 	}
-	goWorkers(workers, func(int) {
+	goWorkers(workers, true, func(int) {
 		returned := false
 		defer func() {
 			if !returned {
@@ -107,7 +107,7 @@ func FanIn[T any](
 		close(term)
 		return ch, term
 	}
-	goWorkers(len(ins), func(i int) {
+	goWorkers(len(ins), false, func(i int) {
 		each(done, ins[i], func(v T) bool { return send(done, ch, v) })
 	}, func() {
 		close(ch)
@@ -135,7 +135,7 @@ func parallelMap[T, U any](
 ) (out <-chan U, terminated <-chan struct{}) {
 	ch := make(chan U, max(workers, cap(in)))
 	term := make(chan struct{})
-	goWorkers(workers, func(int) {
+	goWorkers(workers, false, func(int) {
 		each(done, in, func(v T) bool { return send(done, ch, fn(v)) })
 	}, func() {
 		close(ch)
@@ -173,7 +173,7 @@ func ParallelMapOrdered[T, U any](
 		ready:   make([]bool, 2*size),
 	}
 	term := make(chan struct{})
-	goWorkers(workers, func(int) {
+	goWorkers(workers, false, func(int) {
 		own := orderedWorker[T, U]{take: 1}
 		for w.step(&own) {
 		}

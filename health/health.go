@@ -10,6 +10,8 @@ package health
 import (
 	"fmt"
 	"time"
+
+	"github.com/leaksafe/leaksafe/internal/site"
 )
 
 // DoWorkWithPulse is [github.com/leaksafe/leaksafe.DoWork] that pulses on heartbeat every
@@ -90,9 +92,12 @@ func pulse(heartbeat chan<- struct{}) {
 	}
 }
 
-// spawn starts f in a new goroutine: the package's only go statement, as in the leaksafe package.
+// spawn starts f in a new goroutine: the package's only go statement, as in the leaksafe package,
+// so its goroutines carry the same labels and follow the same rule for runtime.Goexit.
+//
+//go:noinline
 func spawn(f func()) {
-	go f()
+	site.Go(site.Here(), false, f)
 }
 
 // stage starts one goroutine that runs loop, then closes out and, as its last action, terminated.

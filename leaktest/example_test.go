@@ -64,6 +64,23 @@ func ExampleFind_leak() {
 	// Output: true
 }
 
+// A report names each site in a line and says where its goroutines block; FullStacks (or go test
+// -v) adds their stacks. A Map stage left running is named by the line that called Map.
+func ExampleFullStacks() {
+	ignore := leaktest.IgnoreCurrent()
+	done := make(chan struct{})
+	_, terminated := leaksafe.Map(done, make(chan int), func(v int) int { return v })
+	short := leaktest.Find(ignore).Error()
+	full := leaktest.Find(ignore, leaktest.FullStacks()).Error()
+	close(done)
+	<-terminated // stopped and waited for: the example leaves nothing behind
+	fmt.Println(strings.Contains(short, "created by your code at example_test.go:"))
+	fmt.Println(strings.Contains(full, "\ngoroutine ")) // without the option, only under -v
+	// Output:
+	// true
+	// true
+}
+
 // ProfileAvailable tells whether this test binary can use the runtime's goroutine leak profile: Go
 // 1.27, or Go 1.26 built with GOEXPERIMENT=goroutineleakprofile. Without it, leaktest checks with
 // goleak alone and says so in the test log.

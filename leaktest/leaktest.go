@@ -4,44 +4,50 @@
 //
 //   - goleak's snapshot (go.uber.org/goleak): after the test, every goroutine that did not exist
 //     when the check began must have exited. goleak retries for a while before it reports, so a
-//     goroutine that is on its way out is not reported. It sees every goroutine of the process, so it
-//     cannot tell tests that run at the same time apart, and it reports a goroutine that outlives the
-//     test for any reason, blocked forever or not.
+//     goroutine that is on its way out is not reported. It sees every goroutine of the process, so
+//     it cannot tell tests that run at the same time apart, and it reports a goroutine that
+//     outlives the test for any reason, blocked forever or not.
 //   - the Go runtime's goroutine leak profile (runtime/pprof, profile "goroutineleak"): a garbage
 //     collection that proves a goroutine is blocked forever, because the channel (or wait group, or
-//     other primitive the runtime tracks) that it waits on can no longer be reached by any goroutine
-//     that could still run; goroutines blocked on each other's channels count too. It is sound: a
-//     goroutine it reports can never run again. It does not report a goroutine blocked on a channel
-//     that a live variable, a global or a running goroutine can still reach, since something could
-//     still wake it. Each goroutine carries the profiler labels of the goroutine that created it, so
-//     leaktest attributes a leak to the test that started it, even among parallel tests.
+//     other primitive the runtime tracks) that it waits on can no longer be reached by any
+//     goroutine that could still run; goroutines blocked on each other's channels count too. It is
+//     sound: a goroutine it reports can never run again. It does not report a goroutine blocked on
+//     a channel that a live variable, a global or a running goroutine can still reach, since
+//     something could still wake it. Each goroutine carries the profiler labels of the goroutine
+//     that created it, so leaktest attributes a leak to the test that started it, even among
+//     parallel tests.
 //
 // The leak profile is on by default from Go 1.27, and in Go 1.26 when the test binary is built with
-// GOEXPERIMENT=goroutineleakprofile. Where the profile is not available, leaktest checks with goleak
-// alone and says so in the test log ([ProfileAvailable] reports which it is).
+// GOEXPERIMENT=goroutineleakprofile. Where the profile is not available, leaktest checks with
+// goleak alone and says so in the test log ([ProfileAvailable] reports which it is).
 //
 // # Which helper to use
 //
-//   - [VerifyTestMain] in TestMain checks the whole test binary after every test has run: with goleak
-//     and with the profile. It is safe with parallel tests and is the one every package should have.
+//   - [VerifyTestMain] in TestMain checks the whole test binary after every test has run: with
+//     goleak and with the profile. It is safe with parallel tests and is the one every package
+//     should have.
 //   - [Check] checks a single test that does not run in parallel with others: it neither calls
-//     t.Parallel nor runs under a parent test that does. It uses both oracles, and reports the leak in
-//     the test that caused it, not at the end of the binary.
+//     t.Parallel nor runs under a parent test that does. It uses both oracles, and reports the leak
+//     in the test that caused it, not at the end of the binary.
 //   - [CheckParallel] checks a single test that may run in parallel with others. goleak's snapshot
 //     would see the goroutines of the other tests, so CheckParallel does not use it; it reports the
-//     goroutines that the test started (found by their profiler labels) that the profile proves leaked
-//     or that are still running after retries. Without the profile it still reports those still
-//     running.
+//     goroutines that the test started (found by their profiler labels) that the profile proves
+//     leaked or that are still running after retries. Without the profile it still reports those
+//     still running.
 //   - [Find] returns the same verdict as VerifyTestMain as an error, outside of TestMain.
 //
 // # Reports
 //
-// A report lists each goroutine left behind once, with the oracles that saw it, grouped by the go
-// statement that created it (function and file:line): the first three of each site in full, the
-// others counted by where they block, and past twenty sites only a count per site, so that a test
-// that leaks thousands of goroutines still gets a readable report. A leak that the profile proves
-// fails the test at once: the other goroutines the test left running are listed as seen then,
-// without the retries.
+// A report lists each goroutine left behind once, with the oracles that saw it, grouped by the
+// place that created it. A goroutine that a leaksafe primitive started is named by the user's
+// line that called the primitive, from the profiler labels that leaksafe gives it: "4
+// goroutine(s) created by your code at crawl.go:9 through leaksafe.ParallelMap"; any other by its
+// go statement (function and file:line). Each site says where its goroutines block; the stacks
+// (the first three of each site in full, the others counted by where they block) come with
+// [FullStacks] or under go test -v. Past twenty sites a report gives only a count per site, so
+// that a test that leaks thousands of goroutines still gets a readable report. A leak that the
+// profile proves fails the test at once: the other goroutines the test left running are listed
+// as seen then, without the retries.
 //
 // # Cost
 //
@@ -55,24 +61,24 @@
 // # Limits
 //
 // The profile proves leaks only for goroutines that have blocked on something unreachable: a
-// goroutine that spins, sleeps, has not yet reached the receive that will block it forever, or waits
-// on a channel held in a global is found by goleak's snapshot (in [Check] and [VerifyTestMain]) or
-// by the retries of [CheckParallel], not by the profile. A goroutine blocked on a sync.Mutex or
-// sync.RWMutex is reported by the profile most of the time, with or without the race detector, but
-// not always; goleak's snapshot and the retries still see it.
+// goroutine that spins, sleeps, has not yet reached the receive that will block it forever, or
+// waits on a channel held in a global is found by goleak's snapshot (in [Check] and
+// [VerifyTestMain]) or by the retries of [CheckParallel], not by the profile. A goroutine blocked
+// on a sync.Mutex or sync.RWMutex is reported by the profile most of the time, with or without the
+// race detector, but not always; goleak's snapshot and the retries still see it.
 //
 // Attribution relies on profiler labels, which a goroutine inherits from the goroutine that starts
-// it. [Check] and [CheckParallel] replace the profiler labels of the test's goroutine. To read each
-// goroutine's labels in a dump, leaktest turns on GODEBUG=tracebacklabels=1 for the process
-// (through os.Setenv, before each collection) unless GODEBUG already sets tracebacklabels: Go 1.26
-// and 1.27 then print the labels of each goroutine, and a check picks exactly its own goroutines,
-// even when tests beside it leak through the same code. Go 1.25 cannot print them, and neither can a
-// process run with GODEBUG=tracebacklabels=0: there, a check matches the labels of the debug=1
-// profile to goroutines by stack, and when another test has goroutines with the same stack, it
-// reports those too. Code that replaces its labels (runtime/pprof.Do with a context that does not
-// carry the test's labels, or runtime/pprof.SetGoroutineLabels) starts goroutines that
-// [CheckParallel] cannot attribute to the test; [Check] still sees them through goleak's snapshot,
-// and [VerifyTestMain] sees them all.
+// it; leaksafe's primitives add theirs and keep the test's. [Check] and [CheckParallel] replace the
+// profiler labels of the test's goroutine. To read each goroutine's labels in a dump, leaktest
+// turns on GODEBUG=tracebacklabels=1 for the process (through os.Setenv, before each collection)
+// unless GODEBUG already sets tracebacklabels: Go 1.26 and 1.27 then print the labels of each
+// goroutine, and a check picks exactly its own goroutines, even when tests beside it leak through
+// the same code. Go 1.25 cannot print them, and neither can a process run with
+// GODEBUG=tracebacklabels=0: there, a check matches the labels of the debug=1 profile to goroutines
+// by stack, and when another test has goroutines with the same stack, it reports those too. Code
+// that replaces its labels (runtime/pprof.Do with a context that does not carry the test's labels,
+// or runtime/pprof.SetGoroutineLabels) starts goroutines that [CheckParallel] cannot attribute to
+// the test; [Check] still sees them through goleak's snapshot, and [VerifyTestMain] sees them all.
 package leaktest
 
 import (
@@ -101,6 +107,7 @@ type Option interface {
 type config struct {
 	goleak []goleak.Option
 	ignore []func(g *stacks.Goroutine) bool
+	full   bool // every stack in the report, as under go test -v
 }
 
 type optionFunc func(*config)
@@ -142,6 +149,14 @@ func IgnoreAnyFunction(f string) Option {
 	})
 }
 
+// FullStacks makes a report show the stacks of the goroutines left behind (the first three of each
+// site, the others counted by where they block), as it does when the tests run with -v. By
+// default a report shows one line per site, the user's line that created it, and where its
+// goroutines block.
+func FullStacks() Option {
+	return optionFunc(func(c *config) { c.full = true })
+}
+
 // IgnoreCurrent ignores every goroutine that exists when IgnoreCurrent is called. It is for
 // [VerifyTestMain] and [Find] in a program that starts long-lived goroutines before the code under
 // test; [Check] already ignores the goroutines that exist when it is called.
@@ -173,35 +188,36 @@ func has(g *stacks.Goroutine, fn string) bool {
 	return g.CreatedBy.Func == fn
 }
 
-// ProfileAvailable reports whether the Go runtime that runs the test has the goroutine leak profile:
-// Go 1.27 and later, or Go 1.26 built with GOEXPERIMENT=goroutineleakprofile. Without it, leaktest
-// checks with goleak alone.
+// ProfileAvailable reports whether the Go runtime that runs the test has the goroutine leak
+// profile: Go 1.27 and later, or Go 1.26 built with GOEXPERIMENT=goroutineleakprofile. Without it,
+// leaktest checks with goleak alone.
 func ProfileAvailable() bool {
 	return leakProfile != nil
 }
 
 // unavailable is the note that says the profile is missing and what the check does instead.
 func unavailable(instead string) string {
-	return fmt.Sprintf("leaktest: %s has no goroutine leak profile (it needs Go 1.27, or Go 1.26 with "+
-		"GOEXPERIMENT=goroutineleakprofile); %s", runtime.Version(), instead)
+	return fmt.Sprintf("leaktest: %s has no goroutine leak profile "+
+		"(it needs Go 1.27, or Go 1.26 with GOEXPERIMENT=goroutineleakprofile); %s",
+		runtime.Version(), instead)
 }
 
 // noteOnce makes the note about a missing profile appear once per test binary.
 var noteOnce sync.Once
 
-// VerifyTestMain runs the tests of m and then fails the test binary if any goroutine is left behind.
-// Call it from TestMain:
+// VerifyTestMain runs the tests of m and then fails the test binary if any goroutine is left
+// behind. Call it from TestMain:
 //
 //	func TestMain(m *testing.M) {
 //		leaktest.VerifyTestMain(m)
 //	}
 //
-// When the tests pass, VerifyTestMain reports every goroutine that the leak profile proves leaked and
-// every goroutine still running after goleak's retries (except the testing package's own), each once, with
-// its stack and the line that created it, and exits with status 1. It always ends the process with
-// os.Exit. Because it runs after every test has finished, it is correct with parallel tests.
-// Without the leak profile it checks with goleak alone, and says so when the tests run with -v or
-// when it finds a leak.
+// When the tests pass, VerifyTestMain reports every goroutine that the leak profile proves leaked
+// and every goroutine still running after goleak's retries (except the testing package's own), each
+// once, with its stack and the line that created it, and exits with status 1. It always ends the
+// process with os.Exit. Because it runs after every test has finished, it is correct with parallel
+// tests. Without the leak profile it checks with goleak alone, and says so when the tests run with
+// -v or when it finds a leak.
 func VerifyTestMain(m *testing.M, opts ...Option) {
 	code := m.Run()
 	if code == 0 {
@@ -241,19 +257,21 @@ func Find(opts ...Option) error {
 	} else {
 		// A proven leak is reported already: list what else runs without goleak's retries.
 		for i := range coll.all {
-			if g := &coll.all[i]; !g.Leaked && !isTestMachinery(g) && !isRuntime(g) && !isSignalLoop(g) && !c.ignored(g) {
+			g := &coll.all[i]
+			if !g.Leaked && !isTestMachinery(g) && !isRuntime(g) && !isSignalLoop(g) &&
+				!c.ignored(g) {
 				fs.add(g, bySnapshot)
 			}
 		}
 	}
-	if r := fs.report(); r != "" {
+	if r := fs.report(c.full || testing.Verbose()); r != "" {
 		return errors.New(r)
 	}
 	return nil
 }
 
-// isSignalLoop reports whether g is the goroutine of os/signal that delivers signals, which lives as
-// long as the process and which goleak leaves out too.
+// isSignalLoop reports whether g is the goroutine of os/signal that delivers signals, which lives
+// as long as the process and which goleak leaves out too.
 func isSignalLoop(g *stacks.Goroutine) bool {
 	for _, f := range g.Frames {
 		if f.Func == "os/signal.signal_recv" || f.Func == "os/signal.loop" {
@@ -272,11 +290,11 @@ func isSignalLoop(g *stacks.Goroutine) bool {
 //	}
 //
 // The check runs as a cleanup of tb, after the cleanups registered later (a cleanup that stops
-// goroutines runs before it), in tb's goroutine, and starts no goroutine. It reports every goroutine
-// started by tb (including its subtests) that the leak profile proves leaked and every goroutine that
-// did not exist when Check was called and is still running after goleak's retries, each once, with
-// its stack and the line that created it. When the profile proves a leak, the goroutines still
-// running are reported as they are then, without the retries.
+// goroutines runs before it), in tb's goroutine, and starts no goroutine. It reports every
+// goroutine started by tb (including its subtests) that the leak profile proves leaked and every
+// goroutine that did not exist when Check was called and is still running after goleak's retries,
+// each once, with its stack and the line that created it. When the profile proves a leak, the
+// goroutines still running are reported as they are then, without the retries.
 //
 // goleak sees every goroutine of the process, so Check must not be used in a test that calls
 // t.Parallel, or in a test whose parent does: use [CheckParallel] there. Without the leak profile,
@@ -304,7 +322,8 @@ func Check(tb testing.TB, opts ...Option) {
 		}
 		var started []*stacks.Goroutine // the goroutines that did not exist when Check was called
 		for i := range coll.all {
-			if g := &coll.all[i]; !before[g.ID] && !isTestMachinery(g) && !isRuntime(g) && !c.ignored(g) {
+			g := &coll.all[i]
+			if !before[g.ID] && !isTestMachinery(g) && !isRuntime(g) && !c.ignored(g) {
 				started = append(started, g)
 				if g.Leaked {
 					fs.add(g, byProfile) // started by the test, under labels it replaced
@@ -323,7 +342,7 @@ func Check(tb testing.TB, opts ...Option) {
 				}
 			}
 		}
-		if r := fs.report(); r != "" {
+		if r := fs.report(c.full || testing.Verbose()); r != "" {
 			tb.Errorf("%s", r)
 		}
 	})
@@ -346,10 +365,10 @@ func isRuntime(g *stacks.Goroutine) bool {
 //
 // CheckParallel gives the test's goroutine profiler labels of its own, which every goroutine it
 // starts inherits, directly or through other goroutines. After the test, in a cleanup that runs in
-// tb's goroutine, it reports the goroutines carrying those labels that the leak profile proves leaked,
-// and those still running after retries (about half a second at most), each once, with its stack and
-// the line that created it. It tells them from the goroutines of tests running beside it by those
-// labels, exactly where the runtime prints them (see the package documentation's limits).
+// tb's goroutine, it reports the goroutines carrying those labels that the leak profile proves
+// leaked, and those still running after retries (about half a second at most), each once, with its
+// stack and the line that created it. It tells them from the goroutines of tests running beside it
+// by those labels, exactly where the runtime prints them (see the package documentation's limits).
 //
 // It does not see goroutines started from code that replaced the labels, so keep [VerifyTestMain]
 // in TestMain as well. Without the leak profile, CheckParallel reports only goroutines still
@@ -361,7 +380,9 @@ func CheckParallel(tb testing.TB, opts ...Option) {
 	tb.Cleanup(func() {
 		tb.Helper()
 		if !ProfileAvailable() {
-			noteOnce.Do(func() { tb.Log(unavailable("CheckParallel reports only goroutines still running")) })
+			noteOnce.Do(func() {
+				tb.Log(unavailable("CheckParallel reports only goroutines still running"))
+			})
 		}
 		var fs findings
 		gs := collect(true).ofCheck(label, c)
@@ -384,7 +405,7 @@ func CheckParallel(tb testing.TB, opts ...Option) {
 				fs.add(g, byRetries)
 			}
 		}
-		if r := fs.report(); r != "" {
+		if r := fs.report(c.full || testing.Verbose()); r != "" {
 			tb.Errorf("%s", r)
 		}
 	})

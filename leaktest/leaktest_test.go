@@ -148,7 +148,7 @@ func TestChecksReportAGoroutineStillRunning(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &recorder{}
-			tc.check(rec)
+			tc.check(rec, leaktest.FullStacks()) // the stacks, as under -v
 			release := make(chan struct{})
 			exited := make(chan struct{})
 			go waitForRelease(release, exited) // release stays reachable: not a proven leak

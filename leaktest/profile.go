@@ -95,10 +95,11 @@ func (c *collection) run() {
 	}
 	if !labelled {
 		// Go 1.25 prints no labels in a dump, or GODEBUG was set to hide them: the debug=1 profile
-		// has them, per stack.
+		// has them, per stack, for ofCheck and for the sites that leaksafe's labels name.
 		var b strings.Builder
 		_ = goroutineProfile.WriteTo(&b, 1)
 		c.records = stacks.ParseRecords(b.String())
+		leaksafeLabels(c.all, c.records)
 	}
 }
 
@@ -170,7 +171,8 @@ func recordKey(frames []stacks.Frame) string {
 func isTestMachinery(g *stacks.Goroutine) bool {
 	for _, f := range g.Frames {
 		switch {
-		case f.Func == "testing.tRunner", f.Func == "testing.(*M).Run", f.Func == "testing.runTests",
+		case f.Func == "testing.tRunner", f.Func == "testing.(*M).Run",
+			f.Func == "testing.runTests",
 			strings.HasPrefix(f.Func, "runtime/pprof."),
 			strings.HasPrefix(f.Func, "github.com/leaksafe/leaksafe/leaktest."):
 			return true
@@ -227,7 +229,8 @@ func (fs *findings) addGoleak(err error, c *collection) {
 		id, _ := strconv.Atoi(m[1])
 		g := now[id]
 		if g == nil {
-			g = &stacks.Goroutine{ID: id, Text: fmt.Sprintf("goroutine %d: exited right after goleak's retries", id)}
+			text := fmt.Sprintf("goroutine %d: exited right after goleak's retries", id)
+			g = &stacks.Goroutine{ID: id, Text: text}
 		}
 		if old := c.byID[id]; old != nil && old.Leaked {
 			fs.add(old, byProfile)
@@ -242,9 +245,44 @@ const (
 	fullSites   = 20
 )
 
-// report describes the findings, each goroutine once, grouped by the line that created them. It
-// returns "" when there are none.
-func (fs *findings) report() string {
+// leaksafeLabels gives the goroutines that leaksafe started the labels of the records with their
+// stack, so that a report names the user's line; the check labels stay matched by stack.
+func leaksafeLabels(all []stacks.Goroutine, records []stacks.Record) {
+	var ours []stacks.Goroutine
+	var at []int
+	for i := range all {
+		if all[i].StartedByLeaksafe() {
+			ours = append(ours, all[i])
+			at = append(at, i)
+		}
+	}
+	stacks.AttachLabels(ours, records)
+	for j, i := range at {
+		if ours[j].Labels[stacks.LabelPrimitive] != "" {
+			all[i].Labels = ours[j].Labels
+		}
+	}
+}
+
+// siteOf says where g was created, as a user reads it: the user's line and the leaksafe primitive
+// it called, from the labels of a goroutine that leaksafe started, else the go statement.
+func siteOf(g *stacks.Goroutine) string {
+	if p := g.Labels[stacks.LabelPrimitive]; p != "" && g.StartedByLeaksafe() {
+		if at := g.Labels[stacks.LabelSite]; at != "" {
+			return "your code at " + at + " through leaksafe." + p
+		}
+		return "leaksafe." + p + ", called from an unknown line"
+	}
+	if g.CreatedBy.Func != "" {
+		return g.CreatedBy.String()
+	}
+	return "an unknown line"
+}
+
+// report describes the findings, each goroutine once, grouped by the line that created them: with
+// full, the stacks of the first of each site; else one line per site and where its goroutines
+// block. It returns "" when there are none.
+func (fs *findings) report(full bool) string {
 	if len(fs.list) == 0 {
 		return ""
 	}
@@ -256,10 +294,7 @@ func (fs *findings) report() string {
 	bySite := map[string]*site{}
 	counts := map[int]int{}
 	for _, f := range fs.list {
-		where := "an unknown line"
-		if f.g.CreatedBy.Func != "" {
-			where = f.g.CreatedBy.String()
-		}
+		where := siteOf(f.g)
 		s := bySite[where]
 		if s == nil {
 			s = &site{where: where}
@@ -274,7 +309,8 @@ func (fs *findings) report() string {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "leaktest: %d goroutine(s) left behind, created at %d site(s), each listed once:", len(fs.list), len(sites))
+	fmt.Fprintf(&b, "leaktest: %d goroutine(s) left behind, created at %d site(s), "+
+		"each listed once:", len(fs.list), len(sites))
 	for _, o := range []int{byProfile, byGoleak, byRetries, bySnapshot} {
 		if counts[o] > 0 {
 			fmt.Fprintf(&b, "\n  %d %s", counts[o], oracleText[o])
@@ -289,6 +325,10 @@ func (fs *findings) report() string {
 			break
 		}
 		fmt.Fprintf(&b, "\n\n%d goroutine(s) created by %s:", len(s.list), s.where)
+		if !full {
+			b.WriteString("\n" + blockedPlaces(s.list, true))
+			continue
+		}
 		for j, f := range s.list {
 			if j == fullPerSite {
 				b.WriteString("\n\n" + blockedAt(s.list[j:]))
@@ -296,6 +336,9 @@ func (fs *findings) report() string {
 			}
 			fmt.Fprintf(&b, "\n\n[%s]\n%s", oracleNames(f.oracles), f.g.Text)
 		}
+	}
+	if !full {
+		b.WriteString("\n\nThe stacks: go test -v, or the option leaktest.FullStacks().")
 	}
 	return b.String()
 }
@@ -329,23 +372,37 @@ func oracleNames(oracles int) string {
 
 // blockedAt summarises goroutines not shown in full: how many block at each place.
 func blockedAt(fs []*finding) string {
+	return fmt.Sprintf("and %d more created there, not shown:\n%s", len(fs),
+		blockedPlaces(fs, false))
+}
+
+// blockedPlaces says how many of fs block at each place, and, with oracles, which oracles saw
+// them, a line each.
+func blockedPlaces(fs []*finding, oracles bool) string {
 	var places []string
 	count := map[string]int{}
 	for _, f := range fs {
 		where := f.g.Top().String()
+		if p := f.g.Labels[stacks.LabelPrimitive]; p != "" && f.g.StartedByLeaksafe() &&
+			(strings.HasPrefix(f.g.Top().Func, "github.com/leaksafe/leaksafe.") ||
+				strings.HasPrefix(f.g.Top().Func, "github.com/leaksafe/leaksafe/internal/")) {
+			where = "leaksafe." + p // leaksafe's own line helps no reader
+		}
 		if where == "" {
 			where = "an unknown place"
 		}
 		place := fmt.Sprintf("[%s] %s", f.g.State, where)
+		if names := oracleNames(f.oracles); oracles && names != "" {
+			place += " (" + names + ")"
+		}
 		if count[place] == 0 {
 			places = append(places, place)
 		}
 		count[place]++
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "and %d more created there, not shown:", len(fs))
+	var lines []string
 	for _, p := range places {
-		fmt.Fprintf(&b, "\n  %d blocked in %s", count[p], p)
+		lines = append(lines, fmt.Sprintf("  %d blocked in %s", count[p], p))
 	}
-	return b.String()
+	return strings.Join(lines, "\n")
 }

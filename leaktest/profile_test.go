@@ -123,13 +123,47 @@ func TestReportListsEachGoroutineOnce(t *testing.T) {
 	fs.add(c.byID[19], byProfile)
 	fs.add(c.byID[19], byGoleak)
 	fs.add(c.byID[20], byRetries)
-	r := fs.report()
+	r := fs.report(true)
 	assert.Equal(t, 1, strings.Count(r, "goroutine 19 ["), "seen by two oracles, listed once")
 	assert.Contains(t, r, "leaktest: 2 goroutine(s) left behind, created at 1 site(s)")
 	assert.Contains(t, r, "[leak profile: blocked forever; goleak: still running]\ngoroutine 19 [", "both oracles named")
 	assert.Contains(t, r, "[still running after retries]\ngoroutine 20 [")
 	assert.Contains(t, r, "2 goroutine(s) created by main.leak /src/main.go:10:", "grouped by the go statement")
-	assert.Empty(t, (&findings{}).report(), "nothing to report")
+	assert.Empty(t, (&findings{}).report(false), "nothing to report")
+
+	short := fs.report(false)
+	assert.NotContains(t, short, "goroutine 19 [", "no stacks by default")
+	assert.Contains(t, short, "2 goroutine(s) created by main.leak /src/main.go:10:\n")
+	assert.Contains(t, short, "leaktest.FullStacks()", "says how to see the stacks")
+}
+
+// TestReportNamesTheUsersLine groups goroutines that leaksafe started by the user's line in their
+// labels, and keeps a report of 5 goroutines at 2 sites short.
+func TestReportNamesTheUsersLine(t *testing.T) {
+	var dump strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&dump, "goroutine %d [chan send (leaked)] {leaksafe: ParallelMap, leaksafe.site: "+
+			"\"crawl_test.go:31\", leaktest.check: \"1\"}:\ngithub.com/leaksafe/leaksafe.send[...](...)\n"+
+			"\t/src/leaksafe/wait.go:49\ngithub.com/leaksafe/leaksafe.parallelMap[...].func1(0x0?)\n"+
+			"\t/src/leaksafe/worker.go:80 +0x1a5\ncreated by github.com/leaksafe/leaksafe.goWorkers in "+
+			"goroutine 1\n\t/src/leaksafe/worker.go:353 +0x4a\n\n", 10+i)
+	}
+	for i := range 2 {
+		fmt.Fprintf(&dump, "goroutine %d [chan receive (leaked)] {leaktest.check: \"1\"}:\n"+
+			"main.leakyProducer()\n\t/src/x_test.go:41 +0x19\ncreated by main.TestX in goroutine 1\n"+
+			"\t/src/x_test.go:49 +0x67\n\n", 20+i)
+	}
+	c := newCollection(dump.String(), "")
+	var fs findings
+	for i := range c.all {
+		fs.add(&c.all[i], byProfile)
+	}
+	r := fs.report(false)
+	t.Log("\n" + r)
+	assert.Contains(t, r, "\n3 goroutine(s) created by your code at crawl_test.go:31 through leaksafe.ParallelMap:\n"+
+		"  3 blocked in [chan send] leaksafe.ParallelMap (leak profile: blocked forever)")
+	assert.Contains(t, r, "\n2 goroutine(s) created by main.TestX /src/x_test.go:49:\n")
+	assert.LessOrEqual(t, strings.Count(r, "\n")+1, 25, "5 goroutines at 2 sites in 25 lines")
 }
 
 func TestReportIsCapped(t *testing.T) {
@@ -145,7 +179,7 @@ func TestReportIsCapped(t *testing.T) {
 	for i := range c.all {
 		fs.add(&c.all[i], byProfile)
 	}
-	r := fs.report()
+	r := fs.report(true)
 	total := (fullSites + 2) * (fullPerSite + 4)
 	assert.Contains(t, r, fmt.Sprintf("leaktest: %d goroutine(s) left behind, created at %d site(s)", total, fullSites+2))
 	assert.Equal(t, fullSites*fullPerSite, strings.Count(r, "\ngoroutine "), "the first goroutines of the first sites in full")

@@ -98,9 +98,11 @@ func ExampleThreshold() {
 	// 5m0s
 }
 
-// A service whose connection pool waits for requests for hours by design.
+// A service whose connection pool waits for requests for hours by design, and whose cache refresher
+// (a generic function, named without its type parameters) waits for a signal.
 func ExampleIgnore() {
-	w := leakwatch.New(leakwatch.Ignore("database/sql.(*DB).connectionOpener"))
+	w := leakwatch.New(leakwatch.Ignore("database/sql.(*DB).connectionOpener",
+		"example.com/app/cache.refresh"))
 	r, err := w.Snapshot()
 	if err != nil {
 		log.Print(err)
@@ -109,6 +111,20 @@ func ExampleIgnore() {
 	fmt.Println("sites:", len(r.Sites))
 	// Output:
 	// sites: 0
+}
+
+// Suspect a site whose blocked goroutines grow at each of five checks in a row, before the
+// threshold.
+func ExampleGrowth() {
+	w := leakwatch.New(leakwatch.Growth(5))
+	r, err := w.Snapshot()
+	if err != nil {
+		log.Print(err)
+		return
+	}
+	fmt.Println("growing sites:", len(r.Sites))
+	// Output:
+	// growing sites: 0
 }
 
 func ExampleProfileAvailable() {
@@ -179,8 +195,9 @@ func ExampleReport_String() {
 		Mode: leakwatch.ModeProfile, GoVersion: "go1.27.3", Goroutines: 312, Leaked: 42,
 		Cost: 3 * time.Millisecond,
 		Sites: []leakwatch.Site{
-			{Name: "leaksafe.Map stage", Caller: "/src/app/pipeline.go:42", State: "select",
-				BlockedAt: "/go/leaksafe/stream.go:79", Count: 40, Previous: 30, Proven: true},
+			{Name: "leaksafe.ParallelMap worker", Caller: "crawl.go:42", State: "chan send",
+				BlockedIn: "github.com/leaksafe/leaksafe.send[...]", BlockedAt: "/go/leaksafe/wait.go:49",
+				Count: 40, Previous: 30, Proven: true},
 			{Name: "app.(*Cache).refresh", Created: "/src/app/cache.go:88", State: "sync.Mutex.Lock",
 				BlockedAt: "/src/app/cache.go:91", Count: 2, New: true, BlockedFor: 14 * time.Minute},
 		},
@@ -191,8 +208,8 @@ func ExampleReport_String() {
 	}
 	// Output:
 	// leakwatch: 42 leaked goroutines at 2 sites (leak profile, go1.27.3, check cost 3ms)
-	//   40 (+10)  proven    leaksafe.Map stage created at pipeline.go:42, blocked in select at stream.go:79
+	//   40 (+10)  proven    leaksafe.ParallelMap worker created at crawl.go:42, blocked in chan send
 	//    2 (new)  suspected go statement in app.(*Cache).refresh at cache.go:88, blocked in sync.Mutex.Lock at cache.go:91 for 14m0s
-	// /src/app/pipeline.go:42: 40 goroutines, +10, proven true
+	// crawl.go:42: 40 goroutines, +10, proven true
 	// /src/app/cache.go:88: 2 goroutines, +2, proven false
 }

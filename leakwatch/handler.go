@@ -21,8 +21,8 @@ func Handler() http.Handler {
 // While the CPU budget allows no new check, a request serves the latest report, whether
 // [Watcher.Watch], [Watcher.Snapshot] or an earlier request made it. Otherwise the first request
 // runs one check, in its own goroutine, and every request that arrives meanwhile waits for that
-// check and serves the same report: concurrent requests never run more than one check. A waiting request whose context ends
-// returns with no body; the check goes on for the others.
+// check and serves the same report: concurrent requests never run more than one check. A waiting
+// request whose context ends returns with no body; the check goes on for the others.
 func (w *Watcher) Handler() http.Handler {
 	return http.HandlerFunc(w.serve)
 }

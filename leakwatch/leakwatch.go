@@ -20,20 +20,20 @@
 // Where the profile is missing, a check reads the stacks of every goroutine instead and reports, as
 // suspicions, the goroutines that have stayed blocked at the same place on a channel or a sync
 // primitive for at least a threshold ([Threshold], 10 minutes by default): the heuristic of Uber's
-// LeakProf. The report's mode is then [ModeFallback]. In both modes, goroutines that the profile
-// does not prove but that pass the threshold are reported as suspicions: the profile cannot see a
-// goroutine that waits on a channel a global still holds, and does not always prove a goroutine
-// blocked on a sync.Mutex. A suspicion may be a goroutine that is legitimately idle for long; a
-// proof never is.
+// LeakProf. A site whose count of blocked goroutines grew at each of the last checks ([Growth], 3
+// by default) is suspected before that. The report's mode is then [ModeFallback], and it says how
+// many goroutines are blocked for less than the threshold: it never says that there is no leak. In
+// both modes, goroutines that the profile does not prove but that pass the threshold are reported
+// as suspicions: the profile cannot see a goroutine that waits on a channel a global still holds,
+// and does not always prove a goroutine blocked on a sync.Mutex. A suspicion may be a goroutine
+// that is legitimately idle for long; a proof never is.
 //
 // # Naming leaksafe's primitives
 //
-// A goroutine that a leaksafe primitive started is named after it: "leaksafe.Map stage created at
-// pipeline.go:42". The runtime's stacks say which primitive's go statement created it, not who
-// called the primitive; they record the caller only when the process runs with
-// GODEBUG=tracebackancestors=1 (which costs a stack copy at every go statement), and then give the
-// line of the instruction after the call, which may be the next statement's or the line of a loop
-// around the call. Without it, the report names the primitive and says the caller is unknown.
+// A goroutine that a leaksafe primitive started is named after the primitive and the user's line
+// that called it: "leaksafe.ParallelMap worker created at crawl.go:42". Every such goroutine
+// carries the profiler labels leaksafe=<primitive> and leaksafe.site=<file.go:line>; a check reads
+// them from the goroutine dump where the runtime prints them, else from the goroutine profile.
 //
 // # Cost
 //
@@ -52,6 +52,8 @@ import (
 	"math"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
+	"strings"
 	"sync"
 	"time"
 
@@ -89,8 +91,10 @@ func Threshold(d time.Duration) Option {
 
 // Ignore leaves out of the suspicions every goroutine that has one of funcs in its stack or as its
 // creator: a fully qualified name such as "database/sql.(*DB).connectionOpener", for a goroutine
-// that waits at one place for long by design. A goroutine that the leak profile proves leaked is
-// still reported. Ignore panics if a name is empty.
+// that waits at one place for long by design. A generic function is named without its type
+// parameters ("example.com/cache.refresh" matches the runtime's "example.com/cache.refresh[...]").
+// A goroutine that the leak profile proves leaked is still reported. Ignore panics if a name is
+// empty.
 func Ignore(funcs ...string) Option {
 	for i, f := range funcs {
 		if f == "" {
@@ -107,6 +111,20 @@ func Ignore(funcs ...string) Option {
 	}
 }
 
+// Growth sets after how many consecutive checks that each find more goroutines blocked at a site
+// the site is suspected, before its goroutines have been blocked for the threshold (3 by default).
+// A site that grows under steady load is a leak more often than not; a pool that fills up once
+// stops growing. Growth panics if checks < 1.
+func Growth(checks int) Option {
+	if checks < 1 {
+		panic(fmt.Sprintf("leakwatch: Growth: checks must be at least 1, got %d", checks))
+	}
+	return func(w *Watcher) { w.growth = checks }
+}
+
+// DefaultGrowth is how many consecutive checks a site must grow at to be suspected.
+const DefaultGrowth = 3
+
 // A Watcher checks the process for leaked goroutines and remembers what its previous checks found:
 // how long each goroutine has been blocked where it is, and the count of each site. Its methods may
 // be called from several goroutines at once; they run one check at a time. The package-level
@@ -115,10 +133,14 @@ type Watcher struct {
 	budget    float64
 	threshold time.Duration
 	ignore    map[string]bool // functions whose goroutines are never suspected
+	growth    int
 
 	// Replaced by tests: the leak profile (nil where there is none), the clock of the fallback,
 	// and the check itself.
 	profile interface {
+		WriteTo(w io.Writer, debug int) error
+	}
+	goroutines interface { // the goroutine profile, whose debug=1 records carry labels
 		WriteTo(w io.Writer, debug int) error
 	}
 	now   func() time.Time
@@ -127,6 +149,7 @@ type Watcher struct {
 	mu       sync.Mutex // held for a whole check
 	blocked  map[int]blockedAt
 	previous map[string]int // count of each site at the previous check
+	watched  map[string]watched
 	buf      bytes.Buffer
 	stack    []byte
 
@@ -134,6 +157,12 @@ type Watcher struct {
 	latest *Report    // the last report, nil before the first check
 	next   time.Time  // when a new check may begin under the budget
 	flight *flight    // the check a request started, nil when none runs
+}
+
+// watched is what the checks saw of a place where goroutines block: how many at the last check,
+// and at how many consecutive checks that count grew.
+type watched struct {
+	count, runs int
 }
 
 // blockedAt is where a goroutine was blocked at a check, and since when.
@@ -147,7 +176,11 @@ func New(opts ...Option) *Watcher {
 	w := &Watcher{
 		budget:    DefaultBudget,
 		threshold: DefaultThreshold,
+		growth:    DefaultGrowth,
 		now:       time.Now,
+	}
+	if p := pprof.Lookup("goroutine"); p != nil {
+		w.goroutines = p
 	}
 	if p := stacks.LeakProfile(); p != nil {
 		w.profile = p
@@ -218,15 +251,33 @@ func (w *Watcher) run() (Report, error) {
 	}
 	gs := stacks.Parse(string(dump))
 	if len(gs) == 0 {
-		return Report{}, fmt.Errorf("leakwatch: reading the goroutine dump (%d bytes): %w", len(dump), errUnreadable)
+		return Report{}, fmt.Errorf("leakwatch: reading the goroutine dump (%d bytes): %w",
+			len(dump), errUnreadable)
+	}
+	if w.goroutines != nil && !labelled(gs) {
+		// The runtime does not print labels in the dump here: the goroutine profile has them.
+		w.buf.Reset()
+		if err := w.goroutines.WriteTo(&w.buf, 1); err == nil {
+			stacks.AttachLabels(gs, stacks.ParseRecords(w.buf.String()))
+		}
 	}
 	r.Goroutines = len(gs)
-	r.Sites = w.group(gs, r.Time)
+	r.Sites, r.Watching, r.WatchingSites = w.group(gs, r.Time)
 	for _, s := range r.Sites {
 		r.Leaked += s.Count
 	}
 	r.Cost = time.Since(start) + gcCPU() - gcBefore
 	return r, nil
+}
+
+// labelled reports whether the dump printed any goroutine's labels.
+func labelled(gs []stacks.Goroutine) bool {
+	for i := range gs {
+		if gs[i].Labels != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // stacks returns the stacks of every goroutine, as runtime.Stack writes them.
@@ -266,40 +317,105 @@ func gcCPU() time.Duration {
 	return time.Duration(total * float64(time.Second))
 }
 
-// group sorts the proven and suspected goroutines of gs into sites, and remembers where each
-// goroutine of gs is blocked and how many goroutines each site has for the next check.
-func (w *Watcher) group(gs []stacks.Goroutine, now time.Time) []Site {
+// group sorts the proven and suspected goroutines of gs into sites, and counts the goroutines
+// blocked at other sites for less than the threshold: those it watches. It remembers where each
+// goroutine of gs is blocked, how many goroutines each site has, and how each place has grown, for
+// the next check.
+func (w *Watcher) group(gs []stacks.Goroutine, now time.Time) (sites []Site, watching, at int) {
 	blocked := make(map[int]blockedAt, len(gs))
 	bySite := map[string]*Site{}
-	sites := []Site{}
 	var order []string
-	for i := range gs {
-		g := &gs[i]
-		var waited time.Duration
-		if blockingStates[g.State] || g.Leaked {
-			place := g.State + "\n" + placeOf(g)
-			since := now
-			if b, ok := w.blocked[g.ID]; ok && b.place == place {
-				since = b.since
-			}
-			blocked[g.ID] = blockedAt{place, since}
-			waited = max(now.Sub(since), time.Duration(g.WaitMinutes)*time.Minute)
-		}
-		suspected := blockingStates[g.State] && waited >= w.threshold && g.CreatedBy.Func != "" &&
-			!plumbing(g.CreatedBy.Func) && !w.ignored(g)
-		if !g.Leaked && !suspected {
-			continue
-		}
-		s := siteOf(g, g.Leaked)
+	add := func(s Site, n int, waited time.Duration) {
 		k := s.key()
 		if bySite[k] == nil {
 			bySite[k] = &s
 			order = append(order, k)
 		}
-		bySite[k].Count++
+		bySite[k].Count += n
 		bySite[k].BlockedFor = max(bySite[k].BlockedFor, waited)
 	}
+	type pending struct {
+		site   Site
+		count  int
+		waited time.Duration
+	}
+	places := map[string]*pending{} // every place with goroutines blocked there, proven or not
+	var placeOrder []string
+	for i := range gs {
+		g := &gs[i]
+		if !blockingStates[g.State] && !g.Leaked {
+			continue
+		}
+		place := g.State + "\n" + placeOf(g)
+		since := now
+		if b, ok := w.blocked[g.ID]; ok && b.place == place {
+			since = b.since
+		}
+		blocked[g.ID] = blockedAt{place, since}
+		waited := max(now.Sub(since), time.Duration(g.WaitMinutes)*time.Minute)
+		watchable := blockingStates[g.State] && g.CreatedBy.Func != "" &&
+			!g.CreatedBy.InRuntime() && !strings.HasPrefix(g.CreatedBy.Func, "internal/") &&
+			!w.ignored(g)
+		s := siteOf(g, g.Leaked)
+		switch {
+		case g.Leaked:
+			add(s, 1, waited)
+		case watchable && waited >= w.threshold:
+			add(s, 1, waited)
+		case watchable:
+			p := places[s.place()]
+			if p == nil {
+				p = &pending{site: s}
+				places[s.place()] = p
+				placeOrder = append(placeOrder, s.place())
+			}
+			p.count++
+			p.waited = max(p.waited, waited)
+			continue
+		default:
+			continue
+		}
+		if watchable { // counted for the growth of its place too
+			if places[s.place()] == nil {
+				places[s.place()] = &pending{site: s}
+				placeOrder = append(placeOrder, s.place())
+			}
+		}
+	}
+	// A place grows when it has more blocked goroutines than at the previous check; one that grew
+	// at each of the last w.growth checks is suspected before the threshold.
+	counts := map[string]int{}
+	for _, k := range order {
+		if s := bySite[k]; !s.Proven {
+			counts[s.place()] += s.Count
+		}
+	}
+	watchedNow := make(map[string]watched, len(places))
+	for _, k := range placeOrder {
+		p := places[k]
+		n := counts[k] + p.count
+		runs := 0
+		if old, ok := w.watched[k]; ok && n > old.count {
+			runs = old.runs + 1
+		} else if !ok && w.watched != nil && n > 0 {
+			runs = 1 // a place that appeared since the previous check grew from nothing
+		}
+		watchedNow[k] = watched{n, runs}
+		if p.count == 0 {
+			continue
+		}
+		if runs >= w.growth {
+			s := p.site
+			add(s, p.count, p.waited)
+			s2 := bySite[s.key()]
+			s2.Growing, s2.Runs = true, runs
+			continue
+		}
+		watching += p.count
+		at++
+	}
 	previous := make(map[string]int, len(order))
+	sites = []Site{}
 	for _, k := range order {
 		s := bySite[k]
 		s.Previous, s.New = w.previous[k], w.previous[k] == 0
@@ -307,24 +423,33 @@ func (w *Watcher) group(gs []stacks.Goroutine, now time.Time) []Site {
 		sites = append(sites, *s)
 	}
 	sortSites(sites)
-	w.blocked, w.previous = blocked, previous
-	return sites
+	w.blocked, w.previous, w.watched = blocked, previous, watchedNow
+	return sites, watching, at
 }
 
-// ignored reports whether an option of w leaves g out of the suspicions.
+// ignored reports whether an option of w leaves g out of the suspicions. A generic function's
+// frame matches its name without the type parameters: "pkg.f[...]" matches "pkg.f".
 func (w *Watcher) ignored(g *stacks.Goroutine) bool {
 	if len(w.ignore) == 0 {
 		return false
 	}
-	if w.ignore[g.CreatedBy.Func] {
+	if w.ignoredFunc(g.CreatedBy.Func) {
 		return true
 	}
 	for _, f := range g.Frames {
-		if w.ignore[f.Func] {
+		if w.ignoredFunc(f.Func) {
 			return true
 		}
 	}
 	return false
+}
+
+// ignoredFunc reports whether fn, or fn without its type parameters, is one that w ignores.
+func (w *Watcher) ignoredFunc(fn string) bool {
+	if w.ignore[fn] {
+		return true
+	}
+	return strings.Contains(fn, "[...]") && w.ignore[strings.ReplaceAll(fn, "[...]", "")]
 }
 
 // placeOf identifies where g is blocked: every frame of its stack.

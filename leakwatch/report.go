@@ -35,6 +35,11 @@ type Report struct {
 	Leaked     int           `json:"leaked"`     // the goroutines of Sites: proven and suspected
 	Threshold  time.Duration `json:"threshold_ns"`
 	Sites      []Site        `json:"sites"` // most goroutines first; empty, never nil, when none
+	// Watching counts the goroutines blocked on a channel or a sync primitive that are neither
+	// proven nor suspected yet (blocked for less than the threshold, at a site that is not
+	// growing), and WatchingSites the sites they are at: what a later check may report.
+	Watching      int `json:"watching"`
+	WatchingSites int `json:"watching_sites"`
 
 	// Cost is an upper estimate of the CPU time the check used: its own run time plus the CPU
 	// time of the garbage collection that the leak profile forces.
@@ -51,17 +56,18 @@ type Report struct {
 // A Site is a group of leaked goroutines that were created at the same place and are blocked at the
 // same place, in the same way.
 type Site struct {
-	// Name says what the goroutines are: "leaksafe.Map stage" for a goroutine that a leaksafe
-	// primitive started, else the function that holds the go statement, without its import path
-	// ("server.(*Cache).refresh").
+	// Name says what the goroutines are: "leaksafe.ParallelMap worker" for a goroutine that a
+	// leaksafe primitive started, else the function that holds the go statement, without its
+	// import path ("server.(*Cache).refresh").
 	Name string `json:"name"`
 	// Creator is the function that holds the go statement, fully qualified, and Created where
-	// the go statement is (file:line).
+	// the go statement is (file:line): for a leaksafe primitive, leaksafe's own.
 	Creator string `json:"creator"`
 	Created string `json:"created"`
-	// Caller is, for a goroutine that a leaksafe primitive started, the function and file:line
-	// that called the primitive. The runtime records it only when the process runs with
-	// GODEBUG=tracebackancestors=1 (or more); else it is empty.
+	// Caller is, for a goroutine that a leaksafe primitive started, the file.go:line of the
+	// user's call of the primitive, from the goroutine's profiler labels. CallerFunc is the
+	// function that made the call, where the runtime's stacks say it (under
+	// GODEBUG=tracebackancestors); else it is empty.
 	CallerFunc string `json:"caller_func,omitempty"`
 	Caller     string `json:"caller,omitempty"`
 
@@ -73,6 +79,10 @@ type Site struct {
 	Previous int  `json:"previous"` // how many the previous check of the same Watcher found
 	New      bool `json:"new"`      // the previous check did not find this site
 	Proven   bool `json:"proven"`   // the leak profile proved them blocked forever
+	// Growing says that the site is suspected because its count of blocked goroutines grew at
+	// each of the last Runs checks (see [Growth]), before any of them reached the threshold.
+	Growing bool `json:"growing,omitempty"`
+	Runs    int  `json:"runs,omitempty"`
 	// BlockedFor is how long the longest-waiting goroutine of the site has been seen blocked
 	// there, by the checks of its Watcher or by the runtime, whichever says longer.
 	BlockedFor time.Duration `json:"blocked_for_ns"`
@@ -94,12 +104,13 @@ func (s Site) Where() string {
 // check, proven or suspected, where the goroutines were created and where they wait.
 //
 //	leakwatch: 12 leaked goroutines at 2 sites (leak profile, go1.27.3, check cost 2.1ms)
-//	  10 (+4)   proven    leaksafe.Map stage created at pipeline.go:42, blocked in select at
-//	  stream.go:79
+//	  10 (+4)   proven    leaksafe.ParallelMap worker created at crawl.go:42, blocked in chan send
 //	   2 (new)  suspected go statement in main.serve at main.go:31, blocked in chan send at
 //	  main.go:33 for 12m0s
 //
-// (Each site is one line; the two are wrapped here.)
+// (Each site is one line; the second is wrapped here.) Without the leak profile, the first line
+// also says how many goroutines are blocked for less than the threshold, which a later check may
+// report: "leakwatch: no leak proven; 55 goroutines blocked at 2 sites for under 10m0s, watching".
 func (r Report) String() string {
 	var b strings.Builder
 	if r.Error != "" {
@@ -111,16 +122,30 @@ func (r Report) String() string {
 	} else {
 		how += ", " + r.GoVersion
 	}
-	if len(r.Sites) == 0 {
+	cost := r.Cost.Round(time.Microsecond)
+	watching := fmt.Sprintf("%d %s blocked at %d %s for under %v, watching",
+		r.Watching, plural(r.Watching, "goroutine"), r.WatchingSites,
+		plural(r.WatchingSites, "site"), r.Threshold)
+	switch {
+	case len(r.Sites) == 0 && r.Mode == ModeFallback && r.Watching > 0:
+		fmt.Fprintf(&b, "leakwatch: no leak proven; %s (%s, check cost %v)", watching, how, cost)
+	case len(r.Sites) == 0 && r.Mode == ModeFallback:
+		fmt.Fprintf(&b, "leakwatch: no leak proven; none of %d goroutines blocked on a channel or "+
+			"a lock (%s, check cost %v)", r.Goroutines, how, cost)
+	case len(r.Sites) == 0:
 		fmt.Fprintf(&b, "leakwatch: no leaked goroutines among %d (%s, check cost %v)",
-			r.Goroutines, how, r.Cost.Round(time.Microsecond))
-	} else {
+			r.Goroutines, how, cost)
+	default:
 		fmt.Fprintf(&b, "leakwatch: %d leaked %s at %d %s (%s, check cost %v)",
-			r.Leaked, plural(r.Leaked, "goroutine"), len(r.Sites), plural(len(r.Sites), "site"), how,
-			r.Cost.Round(time.Microsecond))
+			r.Leaked, plural(r.Leaked, "goroutine"), len(r.Sites), plural(len(r.Sites), "site"),
+			how, cost)
+		if r.Mode == ModeFallback && r.Watching > 0 {
+			b.WriteString("; " + watching)
+		}
 	}
 	if r.Stretched {
-		fmt.Fprintf(&b, "; next check in %v to stay under the CPU budget", r.Next.Round(time.Millisecond))
+		fmt.Fprintf(&b, "; next check in %v to stay under the CPU budget",
+			r.Next.Round(time.Millisecond))
 	}
 	width := 1
 	if len(r.Sites) > 0 {
@@ -160,10 +185,16 @@ func (s Site) line(width int) string {
 	default:
 		what = fmt.Sprintf("go statement in %s at %s", s.Name, short(s.Created))
 	}
-	line := fmt.Sprintf("%*d %-6s %s %s, blocked in %s at %s", width, s.Count, change, verdict, what,
-		s.State, short(s.BlockedAt))
-	if !s.Proven && s.BlockedFor > 0 {
+	line := fmt.Sprintf("%*d %-6s %s %s, blocked in %s", width, s.Count, change, verdict, what,
+		s.State)
+	if s.BlockedAt != "" && !inLeaksafe(s.BlockedIn) { // leaksafe's own line helps no reader
+		line += " at " + short(s.BlockedAt)
+	}
+	if !s.Proven && s.BlockedFor >= time.Second {
 		line += " for " + s.BlockedFor.Round(time.Second).String()
+	}
+	if s.Growing {
+		line += fmt.Sprintf(", growing at each of the last %d checks", s.Runs)
 	}
 	return line
 }
@@ -173,8 +204,13 @@ func short(fileLine string) string {
 	return path.Base(fileLine)
 }
 
-// leaksafePkg prefixes the functions of leaksafe's root package.
-const leaksafePkg = "github.com/leaksafe/leaksafe."
+// leaksafePkg prefixes the functions of leaksafe's root package, startPkg those of the internal
+// package whose go statement starts every goroutine of leaksafe's.
+const (
+	leaksafePkg = "github.com/leaksafe/leaksafe."
+	healthPkg   = "github.com/leaksafe/leaksafe/health."
+	startPkg    = "github.com/leaksafe/leaksafe/internal/site."
+)
 
 // kinds says what the goroutine that a leaksafe primitive starts is called; "goroutine" for the
 // primitives not listed.
@@ -184,8 +220,11 @@ var kinds = map[string]string{
 	"OrDone": "stage", "Take": "stage", "Map": "stage", "Filter": "stage", "Tee": "stage",
 	"FanIn": "stage", "Bridge": "stage", "Buffer": "stage", "FilterMap": "stage",
 	"FlatMap": "stage", "Partition": "stage", "Batch": "stage", "Throttle": "stage",
-	"ParallelMap": "stage", "ParallelMapOrdered": "stage", "DoWork": "worker", "ForEach": "worker",
-	"Or": "signal", "All": "signal",
+	"ParallelMap": "worker", "ParallelMapOrdered": "worker", "DoWork": "worker",
+	"ForEach": "worker", "Or": "signal", "All": "signal", "NewGroup": "watcher",
+	"NewGroupContext": "watcher", "WithDone": "watcher",
+	"health.DoWorkWithPulse": "worker", "health.DoWorkWithHeartbeat": "worker",
+	"health.Steward": "steward",
 }
 
 // primitive returns the leaksafe primitive that fn belongs to ("Map" for
@@ -232,6 +271,18 @@ func primitiveOf(g *stacks.Goroutine) string {
 	return primitive(creator)
 }
 
+// isInternal reports whether a primitive's name is that of one of leaksafe's unexported helpers,
+// such as goWorkers, which a report never names.
+func isInternal(p string) bool {
+	p = strings.TrimPrefix(p, "health.") // the subpackage's primitives are named with it
+	for part := range strings.SplitSeq(p, ".") {
+		if part == "" || part[0] < 'A' || part[0] > 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
 // isClosure reports whether an element of a function name is the compiler's name for a function
 // literal or a go statement's wrapper: "func1", "1", "gowrap2".
 func isClosure(p string) bool {
@@ -240,14 +291,19 @@ func isClosure(p string) bool {
 	return err == nil
 }
 
-// inLeaksafe reports whether fn is a function of leaksafe's root package.
+// inLeaksafe reports whether fn is a function of leaksafe's root package, of its health package
+// or of the internal package that starts their goroutines.
 func inLeaksafe(fn string) bool {
-	return strings.HasPrefix(fn, leaksafePkg)
+	return strings.HasPrefix(fn, leaksafePkg) || strings.HasPrefix(fn, healthPkg) ||
+		strings.HasPrefix(fn, startPkg)
 }
 
 // plumbing reports whether fn is a frame that only carries a wait: the runtime, the sync package
 // and leaksafe's unexported helpers, which a reader skips to find the code that waits.
 func plumbing(fn string) bool {
+	if strings.HasPrefix(fn, startPkg) {
+		return true
+	}
 	if rest, ok := strings.CutPrefix(fn, leaksafePkg); ok {
 		return rest != "" && 'a' <= rest[0] && rest[0] <= 'z'
 	}
@@ -280,29 +336,48 @@ func siteOf(g *stacks.Goroutine, proven bool) Site {
 		Proven:  proven,
 		Stack:   strings.Clone(g.Text), // not the whole dump
 	}
-	if p := primitiveOf(g); p != "" {
-		kind := kinds[p]
-		if kind == "" {
-			kind = "goroutine"
+	if startedByLeaksafe(g) {
+		// The labels name the primitive and the user's line; they count only for a goroutine that
+		// leaksafe started, since a goroutine inherits the labels of the one that started it.
+		p := g.Labels[stacks.LabelPrimitive]
+		if p == "" {
+			p = primitiveOf(g) // no labels: leaksafe's frames tell
 		}
-		s.Name = "leaksafe." + p + " " + kind
+		if p != "" && !isInternal(p) {
+			kind := kinds[p]
+			if kind == "" {
+				kind = "goroutine"
+			}
+			s.Name = "leaksafe." + p + " " + kind
+		} else {
+			s.Name = "leaksafe goroutine"
+		}
 		if caller, ok := callerOf(g); ok {
 			s.CallerFunc, s.Caller = caller.Func, caller.Location()
+		}
+		if site := g.Labels[stacks.LabelSite]; site != "" {
+			s.Caller = site
 		}
 	} else {
 		s.Name = shortFunc(g.CreatedBy.Func)
 	}
-	if len(g.Frames) > 0 {
-		at := g.Frames[0]
-		for _, f := range g.Frames {
-			if !plumbing(f.Func) {
-				at = f
-				break
-			}
+	var at stacks.Frame
+	for _, f := range g.Frames {
+		if !plumbing(f.Func) {
+			at = f
+			break
 		}
-		s.BlockedIn, s.BlockedAt = at.Func, at.Location()
 	}
+	if at.Func == "" { // only plumbing: the topmost frame outside the runtime
+		at = g.Top()
+	}
+	s.BlockedIn, s.BlockedAt = at.Func, at.Location()
 	return s
+}
+
+// startedByLeaksafe reports whether a leaksafe primitive started g.
+func startedByLeaksafe(g *stacks.Goroutine) bool {
+	return g.StartedByLeaksafe()
 }
 
 // callerOf returns the first frame outside leaksafe and the runtime in the stacks of g's creators
@@ -320,8 +395,13 @@ func callerOf(g *stacks.Goroutine) (stacks.Frame, bool) {
 
 // key identifies a site across checks.
 func (s Site) key() string {
-	return strings.Join([]string{s.Creator, s.Created, s.Caller, s.State, s.BlockedIn, s.BlockedAt,
-		strconv.FormatBool(s.Proven)}, "\x00")
+	return s.place() + "\x00" + strconv.FormatBool(s.Proven)
+}
+
+// place identifies where a site's goroutines were created and where they block, proven or not.
+func (s Site) place() string {
+	return strings.Join([]string{s.Creator, s.Created, s.Caller, s.State, s.BlockedIn, s.BlockedAt},
+		"\x00")
 }
 
 // sortSites orders sites most goroutines first, proven before suspected, then by name and place, so

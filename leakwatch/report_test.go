@@ -24,7 +24,7 @@ func describe(s Site) string {
 	}
 	where := s.Created
 	if s.Caller != "" {
-		where = s.CallerFunc + " " + s.Caller
+		where = strings.TrimSpace(s.CallerFunc + " " + s.Caller)
 	}
 	return fmt.Sprintf("%d %s %s | %s | %s at %s", s.Count, verdict, s.Name, where, s.State, s.BlockedAt)
 }
@@ -89,7 +89,7 @@ func TestSitesFromRealDumps(t *testing.T) {
 			gs := stacks.Parse(string(dump))
 			w := New(Threshold(time.Minute))
 
-			sites := w.group(gs, t0)
+			sites, _, _ := w.group(gs, t0)
 			assert.Equal(t, tt.first, describeAll(sites), "at the first check")
 			for _, s := range sites {
 				assert.True(t, s.New, "%s: new at the first check", s.Name)
@@ -100,7 +100,7 @@ func TestSitesFromRealDumps(t *testing.T) {
 			if later == nil {
 				later = tt.first
 			}
-			sites = w.group(gs, t0.Add(time.Minute))
+			sites, _, _ = w.group(gs, t0.Add(time.Minute))
 			assert.Equal(t, later, describeAll(sites), "a minute later, at the threshold")
 			for _, s := range sites {
 				if s.Proven {
@@ -132,6 +132,9 @@ func dump(blocks ...string) []stacks.Goroutine {
 func TestSuspicion(t *testing.T) {
 	const threshold = 10 * time.Minute
 	blocked := func(id int) string { return goroutine(id, "chan send", "main.f.func1", 10, "main.f") }
+	generic := func(id int) string {
+		return goroutine(id, "chan send", "main.f[...].func1", 10, "main.f[...]")
+	}
 	tests := []struct {
 		name   string
 		opts   []Option
@@ -199,6 +202,19 @@ func TestSuspicion(t *testing.T) {
 			want:   []string{"1 proven main.f | /src/file.go:11 | chan send at /src/file.go:10"},
 		},
 		{
+			name:   "a generic function ignored by its name without type parameters",
+			opts:   []Option{Ignore("main.f")},
+			checks: []string{generic(7), generic(7)},
+			at:     []time.Duration{0, threshold},
+		},
+		{
+			name:   "a generic function not ignored",
+			opts:   []Option{Ignore("main.g")},
+			checks: []string{generic(7), generic(7)},
+			at:     []time.Duration{0, threshold},
+			want:   []string{"1 suspected main.f[...] | /src/file.go:11 | chan send at /src/file.go:10"},
+		},
+		{
 			name:   "waiting on the network",
 			checks: []string{goroutine(7, "IO wait, 30 minutes", "main.f.func1", 10, "main.f")},
 			at:     []time.Duration{0},
@@ -224,7 +240,7 @@ func TestSuspicion(t *testing.T) {
 			w := New(append([]Option{Threshold(threshold)}, tt.opts...)...)
 			var sites []Site
 			for i, d := range tt.checks {
-				sites = w.group(dump(d), t0.Add(tt.at[i]))
+				sites, _, _ = w.group(dump(d), t0.Add(tt.at[i]))
 			}
 			assert.Equal(t, tt.want, describeAll(sites))
 		})
@@ -247,7 +263,7 @@ func TestSiteHistory(t *testing.T) {
 	}
 	var got []moved
 	for _, n := range []int{2, 5, 5, 0, 3} {
-		sites := w.group(dump(leaked(n)), t0)
+		sites, _, _ := w.group(dump(leaked(n)), t0)
 		require.LessOrEqual(t, len(sites), 1)
 		if len(sites) == 0 {
 			got = append(got, moved{})
@@ -297,8 +313,95 @@ func TestReportString(t *testing.T) {
 
 	r = Report{Mode: ModeFallback, GoVersion: "go1.26.8", Goroutines: 9, Threshold: 10 * time.Minute,
 		Cost: 300 * time.Microsecond, Next: 30 * time.Second, Stretched: true}
-	assert.Equal(t, "leakwatch: no leaked goroutines among 9 (no leak profile in go1.26.8: blocked 10m0s "+
-		"or more, check cost 300µs); next check in 30s to stay under the CPU budget", r.String())
+	assert.Equal(t, "leakwatch: no leak proven; none of 9 goroutines blocked on a channel or a lock "+
+		"(no leak profile in go1.26.8: blocked 10m0s or more, check cost 300µs); next check in 30s "+
+		"to stay under the CPU budget", r.String())
+
+	r = Report{Mode: ModeFallback, GoVersion: "go1.26.8", Goroutines: 58, Threshold: 10 * time.Minute,
+		Cost: 300 * time.Microsecond, Watching: 55, WatchingSites: 2}
+	assert.Equal(t, "leakwatch: no leak proven; 55 goroutines blocked at 2 sites for under 10m0s, "+
+		"watching (no leak profile in go1.26.8: blocked 10m0s or more, check cost 300µs)", r.String())
+
+	r.Watching, r.WatchingSites, r.Leaked = 1, 1, 6
+	r.Sites = []Site{{Name: "leaksafe.ParallelMap worker", Caller: "crawl.go:42", State: "chan send",
+		BlockedIn: "github.com/leaksafe/leaksafe.send[...]", BlockedAt: "/go/leaksafe/wait.go:49",
+		Count: 6, Previous: 4, BlockedFor: time.Minute, Growing: true, Runs: 3}}
+	assert.Equal(t, "leakwatch: 6 leaked goroutines at 1 site (no leak profile in go1.26.8: blocked "+
+		"10m0s or more, check cost 300µs); 1 goroutine blocked at 1 site for under 10m0s, watching\n"+
+		"  6 (+2)   suspected leaksafe.ParallelMap worker created at crawl.go:42, blocked in chan send "+
+		"for 1m0s, growing at each of the last 3 checks", r.String())
 
 	assert.Equal(t, "leakwatch: the check failed: boom", Report{Error: "boom"}.String())
+}
+
+// TestGrowingSite checks that a site whose count grows at each of the last checks is suspected
+// before the threshold, and that the report counts the goroutines it watches.
+func TestGrowingSite(t *testing.T) {
+	blocked := func(n int) []stacks.Goroutine {
+		var b []string
+		for i := range n {
+			b = append(b, goroutine(10+i, "chan send", "main.f.func1", 10, "main.f"))
+		}
+		return dump(b...)
+	}
+	type check struct {
+		sites            []string
+		watching, places int
+	}
+	var got []check
+	w := New(Growth(3))
+	for i, n := range []int{1, 2, 3, 4, 5, 5, 6} {
+		sites, watching, places := w.group(blocked(n), t0.Add(time.Duration(i)*time.Second))
+		var d []string
+		for _, s := range sites {
+			d = append(d, fmt.Sprintf("%s growing=%v runs=%d", describe(s), s.Growing, s.Runs))
+		}
+		got = append(got, check{d, watching, places})
+	}
+	site := "suspected main.f | /src/file.go:11 | chan send at /src/file.go:10 growing=true"
+	assert.Equal(t, []check{
+		{nil, 1, 1},
+		{nil, 2, 1},
+		{nil, 3, 1},
+		{[]string{"4 " + site + " runs=3"}, 0, 0},
+		{[]string{"5 " + site + " runs=4"}, 0, 0},
+		{nil, 5, 1}, // no growth at this check
+		{nil, 6, 1},
+	}, got)
+}
+
+// TestLabelsNameTheSite groups goroutines that leaksafe started by their labels, and ignores the
+// labels of a goroutine that the user's code started, which it inherited.
+func TestLabelsNameTheSite(t *testing.T) {
+	const worker = `goroutine %d [chan send (leaked)] {leaksafe: ParallelMap, leaksafe.site: "crawl.go:%d"}:
+runtime.gopark(0x0?, 0x0?, 0x0?, 0x0?, 0x0?)
+	/go/src/runtime/proc.go:460 +0xce
+github.com/leaksafe/leaksafe.send[...](...)
+	/src/leaksafe/wait.go:49
+github.com/leaksafe/leaksafe.parallelMap[...].func1(0x0?)
+	/src/leaksafe/worker.go:80 +0x1a5
+github.com/leaksafe/leaksafe.goWorkers.func1()
+	/src/leaksafe/worker.go:360 +0x5e
+created by github.com/leaksafe/leaksafe.goWorkers in goroutine 1
+	/src/leaksafe/worker.go:353 +0x4a
+`
+	const user = `goroutine 30 [chan receive (leaked)] {leaksafe: Group.Go, leaksafe.site: "main.go:7"}:
+main.wait(...)
+	/src/main.go:20
+created by main.work.func1 in goroutine 9
+	/src/main.go:12 +0x4a
+`
+	w := New()
+	sites, _, _ := w.group(dump(fmt.Sprintf(worker, 10, 42), fmt.Sprintf(worker, 11, 42),
+		fmt.Sprintf(worker, 12, 50), user), t0)
+	require.Len(t, sites, 3)
+	assert.Equal(t, "2 proven leaksafe.ParallelMap worker | crawl.go:42 | chan send at /src/leaksafe/wait.go:49",
+		describe(sites[0]))
+	assert.Equal(t, "1 proven leaksafe.ParallelMap worker | crawl.go:50 | chan send at /src/leaksafe/wait.go:49",
+		describe(sites[1]))
+	assert.Equal(t, "1 proven main.work.func1 | /src/main.go:12 | chan receive at /src/main.go:20",
+		describe(sites[2]))
+	r := Report{Mode: ModeProfile, GoVersion: "go1.27.3", Sites: sites, Leaked: 4}
+	assert.Contains(t, r.String(), "2 (new)  proven    leaksafe.ParallelMap worker created at crawl.go:42, "+
+		"blocked in chan send\n")
 }

@@ -7,15 +7,18 @@ import (
 
 // Watch checks the process periodically, as [Watcher.Watch] does for the Watcher of the
 // package-level functions.
-func Watch(done <-chan struct{}, interval time.Duration) (reports <-chan Report, terminated <-chan struct{}) {
+func Watch(
+	done <-chan struct{}, interval time.Duration,
+) (reports <-chan Report, terminated <-chan struct{}) {
 	return std.Watch(done, interval)
 }
 
-// Watch starts one goroutine that checks the process, then again every interval, and sends
-// each report on reports. The first check runs at once unless a recent [Watcher.Snapshot] or
-// [Watcher.Handler] check leaves the budget no room yet; it then runs as soon as the budget allows. Each report says how every site moved since the previous check of w (its
-// Previous count, or New). When done closes, the goroutine stops, closes reports, then terminated.
-// A nil done never closes: the goroutine then runs for the life of the process.
+// Watch starts one goroutine that checks the process, then again every interval, and sends each
+// report on reports. The first check runs at once unless a recent [Watcher.Snapshot] or
+// [Watcher.Handler] check leaves the budget no room yet; it then runs as soon as the budget allows.
+// Each report says how every site moved since the previous check of w (its Previous count, or New).
+// When done closes, the goroutine stops, closes reports, then terminated. A nil done never closes:
+// the goroutine then runs for the life of the process.
 //
 // The goroutine keeps the checks under w's CPU budget: when a check cost c, the next begins no
 // sooner than c divided by the budget after it, even if interval is shorter, and not before a check
@@ -27,7 +30,9 @@ func Watch(done <-chan struct{}, interval time.Duration) (reports <-chan Report,
 // waits for the next check, so a slow reader slows the checks, and no report is dropped or stale.
 //
 // Watch panics if interval is not positive.
-func (w *Watcher) Watch(done <-chan struct{}, interval time.Duration) (reports <-chan Report, terminated <-chan struct{}) {
+func (w *Watcher) Watch(
+	done <-chan struct{}, interval time.Duration,
+) (reports <-chan Report, terminated <-chan struct{}) {
 	if interval <= 0 {
 		panic(fmt.Sprintf("leakwatch: Watch: interval must be positive, got %v", interval))
 	}

@@ -144,6 +144,71 @@ func TestLeakyEndpointAppears(t *testing.T) {
 	t.Logf("\n%s", text)
 }
 
+// TestFallbackWatchesThenSuspects drives the service in a child process where the runtime has no
+// goroutine leak profile: the report never says that nothing leaked; it says how many goroutines it
+// watches, and suspects the leaky handler's site once it has grown at each of three checks, long
+// before the ten-minute threshold.
+func TestFallbackWatchesThenSuspects(t *testing.T) {
+	if os.Getenv(childEnv) != t.Name() {
+		if leakwatch.ProfileAvailable() {
+			t.Skipf("%s has the goroutine leak profile: the fallback does not run", runtime.Version())
+		}
+		runChild(t)
+		return
+	}
+	w := leakwatch.New(leakwatch.Budget(1))
+	srv := httptest.NewServer(newMux(w.Handler()))
+	defer srv.Close()
+
+	hit(t, srv, "/leaky?q=a", 3)
+	r, err := w.Snapshot()
+	require.NoError(t, err)
+	assert.Equal(t, leakwatch.ModeFallback, r.Mode)
+	assert.Empty(t, r.Sites, "under the threshold, not yet growing:\n%v", r)
+	assert.GreaterOrEqual(t, r.Watching, 3, "the leaky handler's goroutines are watched")
+	assert.Regexp(t, `^leakwatch: no leak proven; \d+ goroutines blocked at \d+ sites? for under 10m0s, `+
+		`watching \(no leak profile in `, r.String())
+	t.Logf("\n%v", r)
+
+	for i := range 3 { // the site grows at each of three checks
+		hit(t, srv, "/leaky?q=b", 1)
+		r, err = w.Snapshot()
+		require.NoError(t, err)
+		if i < 2 {
+			for _, s := range r.Sites {
+				assert.NotEqual(t, leakyName, s.Creator, "not suspected before the third growth")
+			}
+		}
+	}
+	var leaky []leakwatch.Site
+	for _, s := range r.Sites {
+		if s.Creator == leakyName {
+			leaky = append(leaky, s)
+		}
+	}
+	require.Len(t, leaky, 1, "the leaky handler's site, suspected:\n%v", r)
+	assert.True(t, leaky[0].Growing)
+	assert.Equal(t, 6, leaky[0].Count)
+	assert.False(t, leaky[0].Proven)
+	assert.Contains(t, r.String(), "suspected go statement in "+leaky[0].Name+" at main.go:")
+	assert.Contains(t, r.String(), ", growing at each of the last 3 checks")
+	t.Logf("\n%v", r)
+}
+
+// runChild runs the test again in a child process, whose leaks die with it, and fails if the
+// child's test did not pass.
+func runChild(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), childEnv+"="+t.Name())
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "the child process:\n%s", out)
+	require.Contains(t, string(out), "--- PASS: "+t.Name(), "the child process:\n%s", out)
+	t.Logf("the child process:\n%s", out)
+}
+
 // TestRunStops serves /safe on a loopback listener and requires run to return once its context is
 // done, with the watcher stopped.
 func TestRunStops(t *testing.T) {

@@ -1,6 +1,8 @@
 package stacks_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -198,4 +200,26 @@ func TestParseRecordsGolden(t *testing.T) {
 		{"main.mu", "/tmp/probe/main.go", 12},
 	}, rs[1].Frames, "every frame's file:line, however many tabs pad the columns")
 	assert.Contains(t, rs[1].Text, "main.mu+0xe", "the record as printed")
+}
+
+// TestAttachLabels gives goroutines without labels in their header those of the debug=1 records
+// with their stack, by count.
+func TestAttachLabels(t *testing.T) {
+	block := func(id int, line int) string {
+		return fmt.Sprintf("goroutine %d [chan send]:\nmain.f()\n\t/src/main.go:%d +0x1e\n"+
+			"created by main.g in goroutine 1\n\t/src/main.go:30 +0x5f\n", id, line)
+	}
+	gs := stacks.Parse(strings.Join([]string{block(5, 10), block(6, 10), block(7, 10), block(8, 20)}, "\n"))
+	rs := stacks.ParseRecords("goroutine profile: total 4\n" +
+		"2 @ 0x1 0x2\n# labels: {\"leaksafe\":\"Map\", \"leaksafe.site\":\"a.go:3\"}\n" +
+		"#\t0x1\truntime.gopark+0x1\t/go/src/runtime/proc.go:460\n#\t0x2\tmain.f+0x1e\t/src/main.go:10\n\n" +
+		"1 @ 0x1 0x2\n#\t0x1\truntime.gopark+0x1\t/go/src/runtime/proc.go:460\n" +
+		"#\t0x2\tmain.f+0x1e\t/src/main.go:10\n\n" +
+		"1 @ 0x1 0x3\n# labels: {\"k\":\"v\"}\n#\t0x3\tmain.f+0x1e\t/src/main.go:20\n")
+	stacks.AttachLabels(gs, rs)
+	var got []string
+	for _, g := range gs {
+		got = append(got, fmt.Sprint(g.Labels[stacks.LabelSite], g.Labels["k"]))
+	}
+	assert.Equal(t, []string{"a.go:3", "a.go:3", "", "v"}, got, "two by the labelled record, one by the other")
 }

@@ -3,8 +3,8 @@
 // runtime/pprof also write, and the debug=1 records of those profiles. It reads the formats of Go
 // 1.25 to 1.27: profiler labels in the header (Go 1.26's "[state labels:{...}]" and Go 1.27's
 // "[state] {...}", printed under GODEBUG=tracebacklabels=1), "(leaked)", "N minutes", "locked to
-// thread", synctest bubbles and "(durable)" waits, "created by F in goroutine N", the ancestors that
-// GODEBUG=tracebackancestors adds, and elided frames.
+// thread", synctest bubbles and "(durable)" waits, "created by F in goroutine N", the ancestors
+// that GODEBUG=tracebackancestors adds, and elided frames.
 //
 // It imports only the standard library, and starts no goroutine.
 package stacks
@@ -58,19 +58,19 @@ type Goroutine struct {
 	// "sync.Mutex.Lock", "running". A synctest wait's "(durable)" is left out too, and Durable set.
 	State          string
 	Leaked         bool // "(leaked)": the leak profile's collection proved it can never run again
-	Durable        bool // "(durable)": blocked inside a synctest bubble, waiting for the bubble only
+	Durable        bool // "(durable)": blocked inside a synctest bubble, waiting for it only
 	WaitMinutes    int  // "N minutes": how long it has been blocked, 0 under a minute
 	LockedToThread bool
 	Bubble         int // the synctest bubble it belongs to, 0 outside one
 	// Labels are the profiler labels in the header, nil where the runtime did not print them (Go
 	// 1.26 and 1.27 print them under GODEBUG=tracebacklabels=1, Go 1.25 never).
 	Labels    map[string]string
-	Frames    []Frame // the top of the stack first, runtime frames included where the dump shows them
+	Frames    []Frame // the top of the stack first, with runtime frames where the dump has them
 	Elided    bool    // the runtime left frames out ("...additional frames elided...")
 	CreatedBy Frame   // the go statement that started it; zero for the main goroutine
 	CreatorID int     // the goroutine that ran that go statement, 0 where the dump does not say
-	// Ancestors are the goroutines that created it, its creator first, as GODEBUG=tracebackancestors
-	// prints them; nil otherwise.
+	// Ancestors are the goroutines that created it, its creator first, as
+	// GODEBUG=tracebackancestors prints them; nil otherwise.
 	Ancestors []Ancestor
 	Text      string // the goroutine as the dump printed it, without the blank line after it
 }
@@ -125,7 +125,8 @@ func parseGoroutine(block string) (Goroutine, bool) {
 				g.Elided = true
 			}
 		case strings.HasPrefix(line, "[originating from goroutine "):
-			id, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(line, "[originating from goroutine "), "]:"))
+			num := strings.TrimPrefix(line, "[originating from goroutine ")
+			id, _ := strconv.Atoi(strings.TrimSuffix(num, "]:"))
 			g.Ancestors = append(g.Ancestors, Ancestor{ID: id})
 			a := &g.Ancestors[len(g.Ancestors)-1]
 			frames, createdBy = &a.Frames, &a.CreatedBy
@@ -174,7 +175,8 @@ func parseHeader(header string, g *Goroutine) bool {
 	}
 	rest = strings.TrimSuffix(rest, ":")
 	var status, labels string
-	if before, after, ok := strings.Cut(rest, " labels:{"); ok { // Go 1.26: [state labels:{"k": "v"}]
+	// Go 1.26: [state labels:{"k": "v"}]
+	if before, after, ok := strings.Cut(rest, " labels:{"); ok {
 		status, labels = before, strings.TrimSuffix(after, "]")
 	} else if before, after, ok := strings.Cut(rest, "]"); ok { // Go 1.27: [state] {k: v}
 		status = before
@@ -380,4 +382,73 @@ func LeakDump() (string, bool) {
 	var b strings.Builder
 	_ = p.WriteTo(&b, 2) // a strings.Builder does not fail
 	return b.String(), true
+}
+
+// Profiler labels that leaksafe's primitives give the goroutines they start: the primitive
+// ("Map", "Group.Go") and the file.go:line of the user's call that started it.
+const (
+	LabelPrimitive = "leaksafe"
+	LabelSite      = "leaksafe.site"
+)
+
+// AttachLabels gives the goroutines of gs whose header carries no labels (where the runtime does
+// not print them) the labels of the debug=1 records rs, matched by their frames outside the
+// runtime. A record of count n labels n goroutines with its stack; goroutines with one stack and
+// several label sets (or none) are told apart only by count, in the order of gs, so a site's count
+// is right, but which of the goroutines with one stack has which labels is a guess.
+func AttachLabels(gs []Goroutine, rs []Record) {
+	type pending struct {
+		labels map[string]string
+		n      int
+	}
+	byStack := map[string][]*pending{}
+	labelled := false
+	for _, r := range rs {
+		k := StackKey(r.Frames)
+		byStack[k] = append(byStack[k], &pending{r.Labels, r.Count})
+		labelled = labelled || r.Labels != nil
+	}
+	if !labelled {
+		return
+	}
+	for i := range gs {
+		g := &gs[i]
+		if g.Labels != nil {
+			continue
+		}
+		for _, p := range byStack[StackKey(g.Frames)] {
+			if p.n > 0 {
+				g.Labels, p.n = p.labels, p.n-1
+				break
+			}
+		}
+	}
+}
+
+// StackKey is a stack's frames outside the runtime, which a dump and a debug=1 record show alike.
+func StackKey(frames []Frame) string {
+	var b strings.Builder
+	for _, f := range frames {
+		if !f.InRuntime() {
+			b.WriteString(f.String())
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// leaksafePkg prefixes the functions of leaksafe's root package; healthPkg those of its health
+// package; StartFunc is the one function whose go statement starts every goroutine of both.
+const (
+	leaksafePkg = "github.com/leaksafe/leaksafe."
+	healthPkg   = "github.com/leaksafe/leaksafe/health."
+	StartFunc   = "github.com/leaksafe/leaksafe/internal/site.Go"
+)
+
+// StartedByLeaksafe reports whether a leaksafe primitive started g: its creator is [StartFunc] or
+// a function of leaksafe's. Only then do g's leaksafe labels name g: a goroutine that the user's
+// code started inherits the labels of the one that started it.
+func (g *Goroutine) StartedByLeaksafe() bool {
+	c := g.CreatedBy.Func
+	return c == StartFunc || strings.HasPrefix(c, leaksafePkg) || strings.HasPrefix(c, healthPkg)
 }
