@@ -60,6 +60,9 @@ type checker struct {
 	pass *analysis.Pass
 	rep  *ignore.Reporter
 	sums *summaries
+	// wakers holds, for each pair of a channel and a sync.Cond (by the object of the
+	// field or variable that names them), whether a function closes the one and wakes the other.
+	wakers map[[2]types.Object]bool
 }
 
 func run(pass *analysis.Pass) (any, error) {
@@ -214,7 +217,7 @@ type producer struct {
 // function that made it stops receiving.
 func (c *checker) abandoned(body *ast.BlockStmt, cv *chanVar, sends, recvs []use,
 	graph func() *flow.Graph) {
-	if len(recvs) == 0 || cv.cap < 0 {
+	if cv.cap < 0 {
 		return
 	}
 	for _, u := range recvs {
@@ -236,6 +239,9 @@ func (c *checker) abandoned(body *ast.BlockStmt, cv *chanVar, sends, recvs []use
 			// A goroutine started in a loop that also makes the channel sends on a new
 			// channel each time round.
 			p = &producer{goStmt: u.goStmt, many: u.goLoop != nil && !encloses(u.goLoop, cv.def)}
+			if p.many && cv.cap > 0 && !u.loop {
+				return // a buffer for a known number of goroutines, likely as many as it holds
+			}
 			byGo[u.goStmt] = p
 			prods = append(prods, p)
 		}

@@ -47,9 +47,9 @@ type use struct {
 	// loopStmt is the innermost loop of the creator whose body holds the use, or the range
 	// statement over the channel.
 	loopStmt ast.Stmt
-	call   *ast.CallExpr
-	arg    int
-	okVar  types.Object // for v, ok := <-ch: ok
+	call     *ast.CallExpr
+	arg      int
+	okVar    types.Object // for v, ok := <-ch: ok
 }
 
 // chanVar is a local channel variable and everything done with it in the function that makes it.

@@ -249,6 +249,7 @@ func (c *checker) pollThenBlock(body *ast.BlockStmt) {
 			return
 		}
 		var polled string
+		var pollExpr ast.Expr
 		var def *ast.CommClause
 		for _, cl := range sel.Body.List {
 			cc := cl.(*ast.CommClause)
@@ -257,7 +258,7 @@ func (c *checker) pollThenBlock(body *ast.BlockStmt) {
 				def = cc
 			case *ast.ExprStmt:
 				if u, ok := astutil.Unparen(comm.X).(*ast.UnaryExpr); ok && u.Op == token.ARROW {
-					polled = types.ExprString(u.X)
+					polled, pollExpr = types.ExprString(u.X), u.X
 				}
 			}
 		}
@@ -277,6 +278,9 @@ func (c *checker) pollThenBlock(body *ast.BlockStmt) {
 		}
 		for _, s := range later {
 			if op, what := blockingOp(info, s, polled, buffered); op != nil {
+				if call, ok := op.(*ast.CallExpr); ok && c.woken(call, pollExpr) {
+					return
+				}
 				c.report("B", op.Pos(), op.End(),
 					"%s blocks without watching %s, which the select at line %d only polls: "+
 						"if %s closes while it waits, it waits forever; %s", what, polled,
@@ -418,4 +422,74 @@ func isDoneName(name string) bool {
 		}
 	}
 	return false
+}
+
+// key returns the object of the variable or field that e names: done for c.done.
+func key(info *types.Info, e ast.Expr) types.Object {
+	switch e := astutil.Unparen(e).(type) {
+	case *ast.Ident:
+		return info.Uses[e]
+	case *ast.SelectorExpr:
+		return info.Uses[e.Sel]
+	}
+	return nil
+}
+
+// woken reports whether some function of the package closes the channel that polled names
+// and also wakes the sync.Cond whose Wait is call: the waiter then sees the close.
+func (c *checker) woken(call *ast.CallExpr, polled ast.Expr) bool {
+	info := c.pass.TypesInfo
+	sel := astutil.Unparen(call.Fun).(*ast.SelectorExpr)
+	pair := [2]types.Object{key(info, polled), key(info, sel.X)}
+	if pair[0] == nil || pair[1] == nil {
+		return false
+	}
+	if c.wakers == nil {
+		c.wakers = make(map[[2]types.Object]bool)
+		for _, f := range c.pass.Files {
+			ast.Inspect(f, func(n ast.Node) bool {
+				var body *ast.BlockStmt
+				switch n := n.(type) {
+				case *ast.FuncDecl:
+					body = n.Body
+				case *ast.FuncLit:
+					body = n.Body
+				}
+				if body != nil {
+					c.addWakers(body)
+				}
+				return true
+			})
+		}
+	}
+	return c.wakers[pair]
+}
+
+func (c *checker) addWakers(body *ast.BlockStmt) {
+	info := c.pass.TypesInfo
+	var closed, woke []types.Object
+	walk(body, func(n ast.Node, _ []ast.Node) {
+		call, ok := n.(*ast.CallExpr)
+		if !ok {
+			return
+		}
+		if isBuiltin(info, call.Fun, "close") && len(call.Args) == 1 {
+			if k := key(info, call.Args[0]); k != nil {
+				closed = append(closed, k)
+			}
+		}
+		if sel, ok := astutil.Unparen(call.Fun).(*ast.SelectorExpr); ok {
+			if fn, ok := info.Uses[sel.Sel].(*types.Func); ok && isMethodOf(fn, "sync", "Cond") &&
+				(fn.Name() == "Broadcast" || fn.Name() == "Signal") {
+				if k := key(info, sel.X); k != nil {
+					woke = append(woke, k)
+				}
+			}
+		}
+	})
+	for _, ch := range closed {
+		for _, cond := range woke {
+			c.wakers[[2]types.Object{ch, cond}] = true
+		}
+	}
 }
