@@ -104,6 +104,22 @@ func (g *Graph) ExitAfter(start ast.Node, stop Stop) (exit ast.Node, ok bool) {
 	return nil, false
 }
 
+// ExitAfterNodeOf is ExitAfter starting after the node of the graph that holds n, such as the
+// statement around a call.
+func (g *Graph) ExitAfterNodeOf(n ast.Node, stop Stop) (exit ast.Node, ok bool) {
+	for _, b := range g.cfg.Blocks {
+		for i, m := range b.Nodes {
+			if _, isComm := g.comms[m]; isComm {
+				continue
+			}
+			if m.Pos() <= n.Pos() && n.End() <= m.End() {
+				return g.search(b, i+1, stop)
+			}
+		}
+	}
+	return nil, false
+}
+
 // ExitAfterLoop is ExitAfter starting where loop, a for or range statement, is left.
 func (g *Graph) ExitAfterLoop(loop ast.Stmt, stop Stop) (exit ast.Node, ok bool) {
 	for _, b := range g.cfg.Blocks {
