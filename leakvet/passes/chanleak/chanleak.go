@@ -274,7 +274,7 @@ func (c *checker) abandoned(body *ast.BlockStmt, cv *chanVar, sends, recvs []use
 	for _, p := range prods {
 		send := p.sends[0]
 		goLine := c.line(p.goStmt.Pos())
-		if exit, ok := graph().ExitAfter(p.goStmt, stop); ok {
+		if exit, ok := graph().ExitAfter(p.goStmt, stop); ok && !p.many {
 			d := analysis.Diagnostic{
 				Pos: send.id.Pos(), End: send.id.End(), Category: "A",
 				Message: fmt.Sprintf("the goroutine started at line %d blocks forever sending on "+
@@ -448,7 +448,7 @@ func (c *checker) sendsPerRun(p *producer) int {
 
 func (c *checker) exitText(body *ast.BlockStmt, exit ast.Node) string {
 	if exit == nil {
-		return fmt.Sprintf("can reach its end at line %d", c.line(body.Rbrace))
+		return fmt.Sprintf("can return at line %d", c.line(body.Rbrace))
 	}
 	return fmt.Sprintf("can return at line %d", c.line(exit.Pos()))
 }
