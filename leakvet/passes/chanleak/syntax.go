@@ -55,7 +55,8 @@ func (c *checker) doubleSend(typ *ast.FuncType, body *ast.BlockStmt) {
 	for _, f := range typ.Params.List {
 		for _, n := range f.Names {
 			if obj := info.Defs[n]; obj != nil {
-				if ch, ok := obj.Type().Underlying().(*types.Chan); ok && ch.Dir() != types.RecvOnly {
+				ch, ok := obj.Type().Underlying().(*types.Chan)
+				if ok && ch.Dir() != types.RecvOnly {
 					params[obj] = true
 				}
 			}
@@ -101,11 +102,12 @@ func (c *checker) doubleSend(typ *ast.FuncType, body *ast.BlockStmt) {
 				}
 				d := analysis.Diagnostic{
 					Pos: later.Pos(), End: later.End(), Category: "D",
-					Message: "when the if at line " + strconv.Itoa(c.line(ifs.Pos())) + " sends on " +
-						ch.Name() + ", this second send runs too: a receiver that takes one " +
+					Message: "when the if at line " + strconv.Itoa(c.line(ifs.Pos())) +
+						" sends on " + ch.Name() + ", this second send runs too: a receiver that takes one " +
 						"value leaves it blocked forever; return after the first send",
 				}
-				if sig, ok := c.funcSig(typ); ok && sig.Results().Len() == 0 {
+				if sig, ok := c.funcSig(typ); ok &&
+					sig.Results().Len() == 0 {
 					d.SuggestedFixes = []analysis.SuggestedFix{{
 						Message: "return after the first send",
 						TextEdits: []analysis.TextEdit{{
@@ -149,10 +151,8 @@ func terminates(info *types.Info, s ast.Stmt) bool {
 func (c *checker) waitInLoop(body *ast.BlockStmt) {
 	info := c.pass.TypesInfo
 	type call struct {
-		key  string
-		name string
-		pos  token.Pos
-		node *ast.CallExpr
+		key string
+		pos token.Pos
 	}
 	var adds []call
 	walk(body, func(n ast.Node, stack []ast.Node) {
@@ -268,7 +268,8 @@ func (c *checker) pollThenBlock(body *ast.BlockStmt) {
 		var later []ast.Stmt
 		later = append(later, def.Body...)
 		if len(stack) >= 2 {
-			if block, ok := stack[len(stack)-1].(*ast.BlockStmt); ok && isLoopBody(stack[len(stack)-2], block) {
+			block, ok := stack[len(stack)-1].(*ast.BlockStmt)
+			if ok && isLoopBody(stack[len(stack)-2], block) {
 				for i, s := range block.List {
 					if s == sel {
 						later = append(later, block.List[i+1:]...)

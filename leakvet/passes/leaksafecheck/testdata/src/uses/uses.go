@@ -31,7 +31,7 @@ func deferClosed() {
 
 // LT: everything discarded.
 func discarded(done <-chan struct{}) {
-	leaksafe.Generate(done, 1, 2) // want `every result of leaksafe.Generate, terminated too, is discarded`
+	leaksafe.Generate(done, 1, 2)     // want `every result of leaksafe.Generate, terminated too, is discarded`
 	_, _ = leaksafe.Generate(done, 1) // want `every result of leaksafe.Generate`
 }
 

@@ -22,7 +22,7 @@ func All(signals ...<-chan struct{}) <-chan struct{} { return nil }
 
 type Group struct{}
 
-func NewGroup(parent <-chan struct{}) *Group                      { return nil }
+func NewGroup(parent <-chan struct{}) *Group                        { return nil }
 func NewGroupContext(ctx context.Context) (*Group, context.Context) { return nil, nil }
-func (g *Group) Go(fn func(done <-chan struct{}) error)           {}
-func (g *Group) Wait() error                                       { return nil }
+func (g *Group) Go(fn func(done <-chan struct{}) error)             {}
+func (g *Group) Wait() error                                        { return nil }
