@@ -10,7 +10,13 @@ package leakvet
 
 import (
 	"golang.org/x/tools/go/analysis"
+
+	"github.com/leaksafe/leaksafe/leakvet/passes/chanleak"
+	"github.com/leaksafe/leaksafe/leakvet/passes/leaksafecheck"
 )
 
 // Analyzers are every check leakvet runs, in the order cmd/leakvet registers them.
-var Analyzers = []*analysis.Analyzer{}
+var Analyzers = []*analysis.Analyzer{
+	chanleak.Analyzer,
+	leaksafecheck.Analyzer,
+}
