@@ -10,7 +10,11 @@ package leakvet
 
 import (
 	"golang.org/x/tools/go/analysis"
+
+	"github.com/leaksafe/leaksafe/leakvet/passes/lockleak"
 )
 
 // Analyzers are every check leakvet runs, in the order cmd/leakvet registers them.
-var Analyzers = []*analysis.Analyzer{}
+var Analyzers = []*analysis.Analyzer{
+	lockleak.Analyzer,
+}
