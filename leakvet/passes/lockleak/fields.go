@@ -3,8 +3,10 @@ package lockleak
 import (
 	"fmt"
 	"go/ast"
+	"go/constant"
 	"go/token"
 	"go/types"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -118,15 +120,22 @@ func (c *checker) scanAddr(fn *ssa.Function, f *types.Var, fa *ssa.FieldAddr) {
 func (c *checker) wgUse(fn *ssa.Function, fi *fieldInfo, call *ssa.CallCommon, fa ssa.Value) {
 	for _, name := range []string{"Wait", "Done", "Add"} {
 		if recv, ok := syncMethod(call, "WaitGroup", name); ok && recv == fa {
-			if name == "Wait" {
+			switch {
+			case name == "Wait":
 				fi.ops[fn] |= opWait
-			} else {
+			case name == "Done" || negative(call.Args[1]):
 				fi.ops[fn] |= opDone
 			}
 			return
 		}
 	}
 	fi.escapes = true
+}
+
+// negative reports a constant below zero: wg.Add(-1) releases a Wait as Done does.
+func negative(v ssa.Value) bool {
+	k, ok := v.(*ssa.Const)
+	return ok && k.Value != nil && constant.Sign(k.Value) < 0
 }
 
 // scanValue records the uses of a loaded channel value.
@@ -308,7 +317,7 @@ func (c *checker) reportBlocked() {
 				"%s %s blocks while holding %s%s, but every function that %s it (%s) "+
 					"also takes %s: both sides wait forever; release the lock before "+
 					"blocking, or select on a done channel",
-				verb, rec.field.Name(), c.lockName(site), c.since(site), other,
+				verb, rec.field.Name(), c.lockName(site), c.since(site, rec.pos), other,
 				strings.Join(names, ", "), c.lockName(site)), nil)
 			break
 		}
@@ -351,30 +360,22 @@ func (c *checker) lockName(call *ssa.CallCommon) string {
 	return "the lock"
 }
 
-func (c *checker) line(pos token.Pos) string {
-	p := c.pass.Fset.Position(pos)
-	if p.Filename == c.pass.Fset.Position(c.pass.Files[0].Pos()).Filename ||
-		c.inPackage(pos) {
+// line names pos for a message about a line in the same file as at: "line 12", else
+// "file.go:12".
+func (c *checker) line(pos, at token.Pos) string {
+	p, q := c.pass.Fset.Position(pos), c.pass.Fset.Position(at)
+	if p.Filename == q.Filename {
 		return fmt.Sprintf("line %d", p.Line)
 	}
-	return p.String()
-}
-
-func (c *checker) inPackage(pos token.Pos) bool {
-	for _, f := range c.pass.Files {
-		if f.FileStart <= pos && pos <= f.FileEnd {
-			return true
-		}
-	}
-	return false
+	return fmt.Sprintf("%s:%d", filepath.Base(p.Filename), p.Line)
 }
 
 // since names the Lock call that took a lock: " (locked at line N)".
-func (c *checker) since(site *ssa.CallCommon) string {
+func (c *checker) since(site *ssa.CallCommon, at token.Pos) string {
 	if site == nil || !site.Pos().IsValid() {
 		return ""
 	}
-	return " (locked at " + c.line(site.Pos()) + ")"
+	return " (locked at " + c.line(site.Pos(), at) + ")"
 }
 
 // report emits a diagnostic unless //leakvet:ignore is on its line or the line above.

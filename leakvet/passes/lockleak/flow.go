@@ -108,11 +108,11 @@ func (s *state) join(o *state) bool {
 }
 
 // kill forgets the keys built on v: v is being defined again, so they name another object.
+// A deferred unlock stays: a deferred closure unlocks whatever the variable names at return.
 func (s *state) kill(v ssa.Value) {
 	for k := range s.held {
 		if k.root == v {
 			delete(s.held, k)
-			delete(s.deferred, k)
 			delete(s.site, k)
 		}
 	}
@@ -126,7 +126,6 @@ func (s *state) killStore(addr ssa.Value) {
 	for k := range s.held {
 		if k.root == r && strings.HasPrefix(k.path, p) {
 			delete(s.held, k)
-			delete(s.deferred, k)
 			delete(s.site, k)
 		}
 	}
@@ -286,7 +285,7 @@ func (f *flow) step(st *state, instr ssa.Instruction, h hooks) {
 			return
 		}
 		if sum := f.summaryOf(&in.Call); sum != nil {
-			for _, pk := range sum.releases {
+			for _, pk := range sum.mayRelease {
 				if k, ok := mapKey(pk, &in.Call); ok {
 					f.unlocks[k] = true
 					st.deferred[k] = true

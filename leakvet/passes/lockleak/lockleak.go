@@ -35,11 +35,13 @@ var Analyzer = &analysis.Analyzer{
 // summary is what callers learn about a function of the package.
 type summary struct {
 	fn       *ssa.Function
-	releases []paramKey            // released on every return
-	acquires []paramKey            // held on every return
-	entry    map[paramKey]token.Pos // taken on every path from a not-held state (through calls too)
-	locks    map[*types.Var]bool   // lock fields taken anywhere in the function
-	calls    []callRec
+	releases []paramKey // released on every return
+	acquires []paramKey // held on every return
+	// mayRelease are released on some path: a deferred call of the function may unlock them.
+	mayRelease []paramKey
+	entry      map[paramKey]token.Pos // taken on every path from a not-held state (through calls too)
+	locks      map[*types.Var]bool    // lock fields taken anywhere in the function
+	calls      []callRec
 }
 
 type callRec struct {
@@ -153,6 +155,11 @@ func summarize(fn *ssa.Function, empty map[*ssa.Function]*summary) *summary {
 	f.solve()
 	h := &collector{sum: sum, rets: returnBlocks(fn)}
 	f.replay(h)
+	for k := range f.unlocks {
+		if pk, ok := toParamKey(fn, k); ok {
+			sum.mayRelease = append(sum.mayRelease, pk)
+		}
+	}
 	if len(h.outs) == 0 {
 		return sum
 	}
@@ -239,7 +246,7 @@ func (r *reporter) lock(st *state, k lockKey, call *ssa.CallCommon, instr ssa.In
 		"%s is locked here while this goroutine may still hold it%s: %s, so this blocks "+
 			"forever; release it on every path (an early continue, break or return skips "+
 			"the Unlock) before locking again",
-		name, r.c.since(prev), what), nil)
+		name, r.c.since(prev, call.Pos()), what), nil)
 }
 
 func (r *reporter) call(st *state, callee *ssa.Function, call *ssa.CallCommon,
@@ -271,7 +278,7 @@ func (r *reporter) call(st *state, callee *ssa.Function, call *ssa.CallCommon,
 		r.c.report(call.Pos(), "L3", fmt.Sprintf(
 			"%s is held here%s and %s locks it again (%s): %s, so this call blocks forever; "+
 				"release the lock before the call or call a variant that expects it held",
-			held, r.c.since(site), callee.Name(), r.c.line(pos), why), nil)
+			held, r.c.since(site, call.Pos()), callee.Name(), r.c.line(pos, call.Pos()), why), nil)
 		return
 	}
 }
@@ -335,7 +342,7 @@ func (r *reporter) returnHolding(st *state, ret *ssa.Return) {
 		r.c.report(pos, "L1", fmt.Sprintf(
 			"%s%s is still held when this path returns, though other paths release it: "+
 				"the next %s of it blocks forever; %s before returning (or use defer)",
-			name, r.c.since(site), lockVerb(k), unlock), fixes)
+			name, r.c.since(site, pos), lockVerb(k), unlock), fixes)
 	}
 }
 
