@@ -12,9 +12,11 @@ import (
 	"golang.org/x/tools/go/analysis"
 
 	"github.com/leaksafe/leaksafe/leakvet/passes/lockleak"
+	"github.com/leaksafe/leaksafe/leakvet/passes/orphan"
 )
 
 // Analyzers are every check leakvet runs, in the order cmd/leakvet registers them.
 var Analyzers = []*analysis.Analyzer{
 	lockleak.Analyzer,
+	orphan.Analyzer,
 }
