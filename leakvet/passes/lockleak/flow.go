@@ -73,7 +73,8 @@ func (s *state) get(k lockKey) bits {
 }
 
 func (s *state) clone() *state {
-	return &state{held: maps.Clone(s.held), deferred: maps.Clone(s.deferred), site: maps.Clone(s.site)}
+	return &state{held: maps.Clone(s.held), deferred: maps.Clone(s.deferred),
+		site: maps.Clone(s.site)}
 }
 
 // join merges o into s and reports whether s changed.
@@ -118,6 +119,28 @@ func (s *state) kill(v ssa.Value) {
 	}
 }
 
+// move renames the keys built on a value that flows into phi to keys built on phi, so a lock
+// taken through i stays tracked after i = parent in a loop.
+func (s *state) move(phi *ssa.Phi) {
+	for k, b := range s.held {
+		for _, e := range phi.Edges {
+			if k.root != e {
+				continue
+			}
+			n := lockKey{phi, k.path, k.read}
+			s.held[n] = s.get(n) | b
+			if s.site[n] == nil {
+				s.site[n] = s.site[k]
+			}
+			if s.deferred[k] {
+				s.deferred[n] = true
+			}
+			delete(s.held, k)
+			break
+		}
+	}
+}
+
 // killStore forgets the keys that load through addr: a store there makes them name another
 // object (c = c.parent on a captured c).
 func (s *state) killStore(addr ssa.Value) {
@@ -145,7 +168,7 @@ type hooks interface {
 type flow struct {
 	fn      *ssa.Function
 	sums    map[*ssa.Function]*summary // nil in the first round
-	skip    map[lockKey]bool           // keys taken with TryLock: their state is a branch we do not follow
+	skip    map[lockKey]bool           // keys taken with TryLock: a branch we do not follow
 	unlocks map[lockKey]bool           // keys the function releases somewhere
 	in      map[*ssa.BasicBlock]*state
 }
@@ -229,6 +252,9 @@ func (f *flow) key(recv ssa.Value, read bool) lockKey {
 func (f *flow) step(st *state, instr ssa.Instruction, h hooks) {
 	if v, ok := instr.(ssa.Value); ok && len(st.held) > 0 {
 		st.kill(v)
+		if phi, ok := v.(*ssa.Phi); ok {
+			st.move(phi)
+		}
 	}
 	if store, ok := instr.(*ssa.Store); ok && len(st.held) > 0 {
 		st.killStore(store.Addr)

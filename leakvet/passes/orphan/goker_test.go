@@ -1,8 +1,8 @@
 package orphan_test
 
 import (
+	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -18,7 +18,11 @@ import (
 // each diagnostic category, the kernels (file names without .go) it flags.
 func gokerFlags(t *testing.T, a *analysis.Analyzer) map[string][]string {
 	t.Helper()
-	dir := filepath.Join(runtime.GOROOT(), "src", "runtime", "testdata",
+	root, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Skipf("go env GOROOT: %v", err)
+	}
+	dir := filepath.Join(strings.TrimSpace(string(root)), "src", "runtime", "testdata",
 		"testgoroutineleakprofile", "goker")
 	cfg := &packages.Config{Mode: packages.LoadAllSyntax, Dir: dir}
 	pkgs, err := packages.Load(cfg, ".")

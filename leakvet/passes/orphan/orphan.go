@@ -19,11 +19,12 @@ import (
 var Analyzer = &analysis.Analyzer{
 	Name: "orphan",
 	Doc: "report waits that nothing can end\n\n" +
-		"O: a receive from an unexported channel field, or from a local channel, that no code\n" +
-		"sends on or closes; Cond.Wait on an unexported field nothing signals; WaitGroup.Wait on\n" +
-		"an unexported field or local nothing marks Done. Channels and conds that leave the\n" +
-		"package's sight (stored elsewhere, passed on, exported) are never reported, nor are\n" +
-		"waits in _test.go files, where tests park goroutines on purpose.\n" +
+		"O: a receive from an unexported channel field, or from a local channel, that no\n" +
+		"code sends on or closes; Cond.Wait on an unexported field nothing signals;\n" +
+		"WaitGroup.Wait on an unexported field or local nothing marks Done. Channels and\n" +
+		"conds that leave the package's sight (stored elsewhere, passed on, exported) are\n" +
+		"never reported, nor are waits in _test.go files, where tests park goroutines on\n" +
+		"purpose.\n" +
 		"Put //leakvet:ignore on (or above) a line to silence a report there.",
 	URL:      "https://pkg.go.dev/github.com/leaksafe/leaksafe/leakvet/passes/orphan",
 	Requires: []*analysis.Analyzer{buildssa.Analyzer},
@@ -118,7 +119,8 @@ func (c *checker) scanFields(fn *ssa.Function) {
 			}
 			if f := fieldOf(fa); c.tracked(f) {
 				c.fields[f] |= c.addrUses(f, fa)
-				if n, ok := types.Unalias(fa.X.Type().Underlying().(*types.Pointer).Elem()).(*types.Named); ok {
+				elem := fa.X.Type().Underlying().(*types.Pointer).Elem()
+				if n, ok := types.Unalias(elem).(*types.Named); ok {
 					c.owner[f] = n.Obj().Name()
 				}
 			}

@@ -216,3 +216,46 @@ func ignored(s *store) {
 	}
 	s.mu.Unlock()
 }
+
+// The lock goes to the caller with the function that releases it.
+func (s *store) grab() (int, func(), error) {
+	s.rw.RLock()
+	if s.closed {
+		s.rw.RUnlock()
+		return 0, nil, errors.New("closed")
+	}
+	return s.n, s.rw.RUnlock, nil
+}
+
+// Another goroutine unlocks: no report for the second Lock.
+func handoff(s *store, locked chan<- bool) {
+	go func() {
+		for i := 0; i < 2; i++ {
+			s.mu.Lock()
+			locked <- true
+		}
+	}()
+}
+
+type tree struct {
+	mu     sync.Mutex
+	parent *tree
+	empty  bool
+}
+
+// Hand over hand up a tree: the loop variable moves to the parent while holding locks.
+func (t *tree) prune() {
+	i := t
+	i.mu.Lock()
+	if !i.empty {
+		i.mu.Unlock()
+		return
+	}
+	for i.parent != nil && i.empty {
+		parent := i.parent
+		parent.mu.Lock()
+		i.mu.Unlock()
+		i = parent
+	}
+	i.mu.Unlock()
+}
