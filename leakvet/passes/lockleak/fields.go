@@ -66,6 +66,9 @@ func (c *checker) scanFields(fn *ssa.Function) {
 		for _, instr := range b.Instrs {
 			switch in := instr.(type) {
 			case *ssa.FieldAddr:
+				if f := fieldOf(in); c.labels[f] == "" {
+					c.labels[f] = label(in)
+				}
 				if f := fieldOf(in); c.tracked(f) {
 					c.scanAddr(fn, f, in)
 				}

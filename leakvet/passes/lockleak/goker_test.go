@@ -68,8 +68,9 @@ func TestGoker(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads and type-checks the goker kernels")
 	}
+	setOrder(t, true)
 	got := gokerFlags(t, lockleak.Analyzer)
-	floor := map[string]int{"L1": 6, "L3": 5, "M": 5}
+	floor := map[string]int{"L1": 6, "L2": 4, "L3": 5, "M": 5}
 	all := map[string]bool{}
 	for cat, names := range got {
 		t.Logf("%s (%d): %s", cat, len(names), strings.Join(names, " "))
@@ -86,8 +87,8 @@ func TestGoker(t *testing.T) {
 		}
 	}
 	t.Logf("lockleak flags %d kernels", len(all))
-	if len(all) < 16 {
-		t.Errorf("lockleak flags %d kernels, want at least 16", len(all))
+	if len(all) < 20 {
+		t.Errorf("lockleak flags %d kernels, want at least 20", len(all))
 	}
 	if all["main"] {
 		t.Errorf("diagnostic in the harness main.go")

@@ -18,19 +18,29 @@ import (
 
 // Analyzer reports locks that leak goroutines. Diagnostic categories: L1 (lock not released on
 // some path, or locked again while held), L3 (re-locked through a call), M (blocking under a
-// shared lock).
+// shared lock), and with the -order flag L2 (two locks taken in opposite orders).
 var Analyzer = &analysis.Analyzer{
 	Name: "lockleak",
 	Doc: "report sync.Mutex/RWMutex use that blocks goroutines forever\n\n" +
 		"L1: a return path keeps a lock the function otherwise releases, or a Lock runs\n" +
 		"while the same lock may still be held. L3: while holding x.mu, a call to a function\n" +
 		"that locks x.mu again. M: a channel operation or wg.Wait under a lock that every\n" +
-		"partner also takes.\n" +
+		"partner also takes. L2 (with -order): two lock fields taken in opposite orders.\n" +
 		"Put //leakvet:holds in the doc comment of a function that returns holding a lock on\n" +
 		"purpose, and //leakvet:ignore on (or above) a line to silence a report there.",
 	URL:      "https://pkg.go.dev/github.com/leaksafe/leaksafe/leakvet/passes/lockleak",
 	Requires: []*analysis.Analyzer{buildssa.Analyzer},
 	Run:      run,
+}
+
+// checkOrder turns on L2, off by default: lock order is type-level, so two instances of a type,
+// or an order that state makes impossible, can look inverted.
+var checkOrder bool
+
+func init() {
+	Analyzer.Flags.BoolVar(&checkOrder, "order", false,
+		"also report L2, two locks taken in opposite orders (may report orders that "+
+			"instances or state keep apart)")
 }
 
 // summary is what callers learn about a function of the package.
@@ -41,9 +51,10 @@ type summary struct {
 	// mayRelease are released on some path: a deferred call of the function may unlock them.
 	mayRelease []paramKey
 	// entry are taken on every path from a not-held state, directly or through calls.
-	entry map[paramKey]token.Pos
-	locks map[*types.Var]bool // lock fields taken anywhere in the function
-	calls []callRec
+	entry  map[paramKey]token.Pos
+	locks  map[*types.Var]bool      // lock fields taken anywhere in the function
+	lockAt map[*types.Var]token.Pos // and one Lock of each
+	calls  []callRec
 }
 
 type callRec struct {
@@ -60,6 +71,10 @@ type checker struct {
 	calls   map[token.Pos]*ast.CallExpr
 	ignored map[string]map[int]bool
 	blocked []blockRec
+	// allLocks are the lock fields a function takes itself or through the calls it makes.
+	allLocks map[*ssa.Function]map[*types.Var]token.Pos
+	order    map[fieldPair]orderEdge
+	labels   map[*types.Var]string // Type.field names of lock fields, for messages
 }
 
 func run(pass *analysis.Pass) (any, error) {
@@ -68,7 +83,7 @@ func run(pass *analysis.Pass) (any, error) {
 	}
 	funcs := pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA).SrcFuncs
 	c := &checker{pass: pass, sums: map[*ssa.Function]*summary{},
-		fields: map[*types.Var]*fieldInfo{}}
+		fields: map[*types.Var]*fieldInfo{}, labels: map[*types.Var]string{}}
 	empty := map[*ssa.Function]*summary{}
 	for _, fn := range funcs {
 		empty[fn] = &summary{fn: fn}
@@ -79,6 +94,8 @@ func run(pass *analysis.Pass) (any, error) {
 		c.scanFields(fn)
 	}
 	c.propagateEntry()
+	c.propagateLocks()
+	c.order = map[fieldPair]orderEdge{}
 	// Round two: each function with its callees' summaries, reporting.
 	for _, fn := range funcs {
 		f := newFlow(fn, c.sums)
@@ -86,6 +103,9 @@ func run(pass *analysis.Pass) (any, error) {
 		f.replay(&reporter{c: c, f: f})
 	}
 	c.reportBlocked()
+	if checkOrder {
+		c.reportOrder()
+	}
 	return nil, nil
 }
 
@@ -124,6 +144,9 @@ type collector struct {
 func (h *collector) lock(st *state, k lockKey, call *ssa.CallCommon, instr ssa.Instruction) {
 	if f := lastField(call.Args[0]); f != nil {
 		h.sum.locks[f] = true
+		if _, ok := h.sum.lockAt[f]; !ok {
+			h.sum.lockAt[f] = call.Pos()
+		}
 	}
 	if st.get(k) != bZero || st.get(k.other()) != bZero || !dominatesAll(instr.Block(), h.rets) {
 		return
@@ -156,7 +179,8 @@ func (h *collector) other(st *state, instr ssa.Instruction) {
 }
 
 func summarize(fn *ssa.Function, empty map[*ssa.Function]*summary) *summary {
-	sum := &summary{fn: fn, entry: map[paramKey]token.Pos{}, locks: map[*types.Var]bool{}}
+	sum := &summary{fn: fn, entry: map[paramKey]token.Pos{}, locks: map[*types.Var]bool{},
+		lockAt: map[*types.Var]token.Pos{}}
 	f := newFlow(fn, empty)
 	f.solve()
 	h := &collector{sum: sum, rets: returnBlocks(fn)}
@@ -235,6 +259,7 @@ type reporter struct {
 }
 
 func (r *reporter) lock(st *state, k lockKey, call *ssa.CallCommon, instr ssa.Instruction) {
+	r.c.edgesAtLock(st, call)
 	if !r.f.unlocks[k] && !r.f.unlocks[k.other()] {
 		return // another goroutine unlocks it: a test of the lock itself, or a hand-off
 	}
@@ -260,6 +285,7 @@ func (r *reporter) lock(st *state, k lockKey, call *ssa.CallCommon, instr ssa.In
 
 func (r *reporter) call(st *state, callee *ssa.Function, call *ssa.CallCommon,
 	instr ssa.Instruction) {
+	r.c.edgesAtCall(st, callee, call)
 	for pk, pos := range r.c.sums[callee].entry {
 		k, ok := mapKey(pk, call)
 		if !ok {
