@@ -113,6 +113,16 @@ func (c *checker) tracked(f *types.Var) bool {
 func (c *checker) scanFields(fn *ssa.Function) {
 	for _, b := range fn.Blocks {
 		for _, instr := range b.Instrs {
+			if fv, ok := instr.(*ssa.Field); ok {
+				// A field of a struct value: v := *s; v.ch <- x.
+				st, isStruct := fv.X.Type().Underlying().(*types.Struct)
+				if isStruct && fv.Field < st.NumFields() {
+					if f := st.Field(fv.Field).Origin(); c.tracked(f) {
+						c.fields[f] |= valueUses(fv, kindOf(f.Type()), 0)
+					}
+				}
+				continue
+			}
 			fa, ok := instr.(*ssa.FieldAddr)
 			if !ok {
 				continue

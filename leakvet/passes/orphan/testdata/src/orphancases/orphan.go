@@ -175,3 +175,16 @@ func ignored() {
 	done := make(chan bool)
 	<-done //leakvet:ignore parks the goroutine on purpose
 }
+
+// Sent on through a copy of the struct.
+type copied struct {
+	ch chan int
+}
+
+func newCopied() *copied { return &copied{ch: make(chan int)} }
+
+func (c *copied) wait() int { return <-c.ch }
+
+func (c *copied) value() copied { return *c }
+
+func (c *copied) send() { c.value().ch <- 1 }
