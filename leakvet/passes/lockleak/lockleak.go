@@ -25,7 +25,7 @@ var Analyzer = &analysis.Analyzer{
 		"L1: a return path keeps a lock the function otherwise releases, or a Lock runs\n" +
 		"while the same lock may still be held. L3: while holding x.mu, a call to a function\n" +
 		"that locks x.mu again. M: a channel operation or wg.Wait under a lock that every\n" +
-		"partner also takes. L2 (with -order): two lock fields taken in opposite orders.\n" +
+		"partner also takes. L2 (with -lockleak.order): two lock fields taken in opposite orders.\n" +
 		"Put //leakvet:holds in the doc comment of a function that returns holding a lock on\n" +
 		"purpose, and //leakvet:ignore on (or above) a line to silence a report there.",
 	URL:      "https://pkg.go.dev/github.com/leaksafe/leaksafe/leakvet/passes/lockleak",
@@ -348,7 +348,8 @@ func (r *reporter) returnHolding(st *state, ret *ssa.Return) {
 		return
 	}
 	for k, b := range st.held {
-		if !mustHold(b) || st.deferred[k] || !r.f.unlocks[k] || st.site[k] == nil {
+		// Held twice is reported where it is locked again.
+		if b != bOne || st.deferred[k] || !r.f.unlocks[k] || st.site[k] == nil {
 			continue
 		}
 		site := st.site[k]

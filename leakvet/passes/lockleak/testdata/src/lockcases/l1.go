@@ -60,7 +60,7 @@ func (s *store) twice() {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Lock() // want `L1: s.mu is locked here while this goroutine may still hold it`
-		return      // want `L1: s.mu \(locked at line 62\)`
+		return
 	}
 	s.mu.Unlock()
 }
