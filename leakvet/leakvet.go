@@ -13,10 +13,14 @@ import (
 
 	"github.com/leaksafe/leaksafe/leakvet/passes/chanleak"
 	"github.com/leaksafe/leaksafe/leakvet/passes/leaksafecheck"
+	"github.com/leaksafe/leaksafe/leakvet/passes/lockleak"
+	"github.com/leaksafe/leaksafe/leakvet/passes/orphan"
 )
 
 // Analyzers are every check leakvet runs, in the order cmd/leakvet registers them.
 var Analyzers = []*analysis.Analyzer{
 	chanleak.Analyzer,
 	leaksafecheck.Analyzer,
+	lockleak.Analyzer,
+	orphan.Analyzer,
 }
