@@ -65,8 +65,8 @@ func waitFor(t *testing.T, w *Watcher, tick time.Duration, ok func(Report) bool)
 
 // The goroutines leaked in a child process, each way a different number of times, so that a count
 // tells the sites apart.
-func leakSend()    { ch := make(chan int); go func() { ch <- 1 }() }
-func leakReceive() { ch := make(chan int); go func() { <-ch }() }
+func leakSend()    { ch := make(chan int); go func() { ch <- 1 }() } //leakvet:ignore leaks on purpose
+func leakReceive() { ch := make(chan int); go func() { <-ch }() }    //leakvet:ignore leaks on purpose
 func leakMutex(n int) {
 	var mu sync.Mutex
 	mu.Lock()
