@@ -194,7 +194,7 @@ func TestNegativeControls(t *testing.T) {
 			want: []string{
 				"--- FAIL: TestControl",
 				"leaktest: 3 goroutine(s) left behind, created at 1 site(s)",
-				"3 goroutine(s) created by github.com/leaksafe/leaksafe/leaktest_test.startMutexLeaks",
+				"3 goroutine(s) created by go lockForever() in startMutexLeaks at control_test.go:",
 			},
 			wantNot: []string{"unknown"},
 			count:   map[string]int{"created by github.com/leaksafe/leaksafe/leaktest_test.startMutexLeaks in goroutine": 3},

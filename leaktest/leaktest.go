@@ -39,15 +39,15 @@
 // # Reports
 //
 // A report lists each goroutine left behind once, with the oracles that saw it, grouped by the
-// place that created it. A goroutine that a leaksafe primitive started is named by the user's
-// line that called the primitive, from the profiler labels that leaksafe gives it: "4
-// goroutine(s) created by your code at crawl.go:9 through leaksafe.ParallelMap"; any other by its
-// go statement (function and file:line). Each site says where its goroutines block; the stacks
-// (the first three of each site in full, the others counted by where they block) come with
-// [FullStacks] or under go test -v. Past twenty sites a report gives only a count per site, so
-// that a test that leaks thousands of goroutines still gets a readable report. A leak that the
-// profile proves fails the test at once: the other goroutines the test left running are listed
-// as seen then, without the retries.
+// place that created it. A goroutine that a leaksafe primitive started is named by the user's line
+// that called the primitive, from the profiler labels that leaksafe gives it: "4 goroutine(s)
+// created by your code at crawl.go:9 through leaksafe.ParallelMap"; any other by its go statement:
+// "created by go producer() in TestX at x_test.go:49". Each site says where its goroutines block
+// ("in producer at x_test.go:41"); the stacks (the first three of each site in full, the others
+// counted by where they block) come with [FullStacks] or under go test -v. Past twenty sites a
+// report gives only a count per site, so that a test that leaks thousands of goroutines still gets
+// a readable report. A leak that the profile proves fails the test at once: the other goroutines
+// the test left running are listed as seen then, without the retries.
 //
 // # Cost
 //

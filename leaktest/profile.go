@@ -274,7 +274,7 @@ func siteOf(g *stacks.Goroutine) string {
 		return "leaksafe." + p + ", called from an unknown line"
 	}
 	if g.CreatedBy.Func != "" {
-		return g.CreatedBy.String()
+		return g.GoStatement()
 	}
 	return "an unknown line"
 }
@@ -382,13 +382,13 @@ func blockedPlaces(fs []*finding, oracles bool) string {
 	var places []string
 	count := map[string]int{}
 	for _, f := range fs {
-		where := f.g.Top().String()
+		where := "in " + f.g.Top().Place()
 		if p := f.g.Labels[stacks.LabelPrimitive]; p != "" && f.g.StartedByLeaksafe() &&
 			(strings.HasPrefix(f.g.Top().Func, "github.com/leaksafe/leaksafe.") ||
 				strings.HasPrefix(f.g.Top().Func, "github.com/leaksafe/leaksafe/internal/")) {
 			where = "leaksafe." + p // leaksafe's own line helps no reader
 		}
-		if where == "" {
+		if f.g.Top().Func == "" {
 			where = "an unknown place"
 		}
 		place := fmt.Sprintf("[%s] %s", f.g.State, where)

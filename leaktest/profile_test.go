@@ -128,12 +128,13 @@ func TestReportListsEachGoroutineOnce(t *testing.T) {
 	assert.Contains(t, r, "leaktest: 2 goroutine(s) left behind, created at 1 site(s)")
 	assert.Contains(t, r, "[leak profile: blocked forever; goleak: still running]\ngoroutine 19 [", "both oracles named")
 	assert.Contains(t, r, "[still running after retries]\ngoroutine 20 [")
-	assert.Contains(t, r, "2 goroutine(s) created by main.leak /src/main.go:10:", "grouped by the go statement")
+	assert.Contains(t, r, "2 goroutine(s) created by go leak.func1() in leak at main.go:10:",
+		"grouped by the go statement")
 	assert.Empty(t, (&findings{}).report(false), "nothing to report")
 
 	short := fs.report(false)
 	assert.NotContains(t, short, "goroutine 19 [", "no stacks by default")
-	assert.Contains(t, short, "2 goroutine(s) created by main.leak /src/main.go:10:\n")
+	assert.Contains(t, short, "2 goroutine(s) created by go leak.func1() in leak at main.go:10:\n")
 	assert.Contains(t, short, "leaktest.FullStacks()", "says how to see the stacks")
 }
 
@@ -162,7 +163,8 @@ func TestReportNamesTheUsersLine(t *testing.T) {
 	t.Log("\n" + r)
 	assert.Contains(t, r, "\n3 goroutine(s) created by your code at crawl_test.go:31 through leaksafe.ParallelMap:\n"+
 		"  3 blocked in [chan send] leaksafe.ParallelMap (leak profile: blocked forever)")
-	assert.Contains(t, r, "\n2 goroutine(s) created by main.TestX /src/x_test.go:49:\n")
+	assert.Contains(t, r, "\n2 goroutine(s) created by go leakyProducer() in TestX at x_test.go:49:\n"+
+		"  2 blocked in [chan receive] in leakyProducer at x_test.go:41")
 	assert.LessOrEqual(t, strings.Count(r, "\n")+1, 25, "5 goroutines at 2 sites in 25 lines")
 }
 
@@ -183,10 +185,12 @@ func TestReportIsCapped(t *testing.T) {
 	total := (fullSites + 2) * (fullPerSite + 4)
 	assert.Contains(t, r, fmt.Sprintf("leaktest: %d goroutine(s) left behind, created at %d site(s)", total, fullSites+2))
 	assert.Equal(t, fullSites*fullPerSite, strings.Count(r, "\ngoroutine "), "the first goroutines of the first sites in full")
-	assert.Contains(t, r, "and 4 more created there, not shown:\n  2 blocked in [chan receive] main.block /src/main.go:6\n"+
-		"  2 blocked in [chan receive] main.block /src/main.go:5", "the rest counted by where they block")
-	assert.Contains(t, r, "and at other sites:\n  7 goroutine(s) created by main.start /src/main.go:120\n"+
-		"  7 goroutine(s) created by main.start /src/main.go:121", "the last sites counted")
+	assert.Contains(t, r, "and 4 more created there, not shown:\n"+
+		"  2 blocked in [chan receive] in block at main.go:6\n"+
+		"  2 blocked in [chan receive] in block at main.go:5", "the rest counted by where they block")
+	assert.Contains(t, r, "and at other sites:\n"+
+		"  7 goroutine(s) created by go block() in start at main.go:120\n"+
+		"  7 goroutine(s) created by go block() in start at main.go:121", "the last sites counted")
 }
 
 func TestCollectCoalesces(t *testing.T) {

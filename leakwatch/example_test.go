@@ -198,7 +198,9 @@ func ExampleReport_String() {
 			{Name: "leaksafe.ParallelMap worker", Caller: "crawl.go:42", State: "chan send",
 				BlockedIn: "github.com/leaksafe/leaksafe.send[...]", BlockedAt: "/go/leaksafe/wait.go:49",
 				Count: 40, Previous: 30, Proven: true},
-			{Name: "app.(*Cache).refresh", Created: "/src/app/cache.go:88", State: "sync.Mutex.Lock",
+			{Name: "app.(*Cache).refresh", Creator: "example.com/app.(*Cache).refresh",
+				Created: "/src/app/cache.go:88", Func: "example.com/app.(*Cache).refresh.func1",
+				State: "sync.Mutex.Lock", BlockedIn: "example.com/app.(*Cache).refresh.func1",
 				BlockedAt: "/src/app/cache.go:91", Count: 2, New: true, BlockedFor: 14 * time.Minute},
 		},
 	}
@@ -209,7 +211,7 @@ func ExampleReport_String() {
 	// Output:
 	// leakwatch: 42 leaked goroutines at 2 sites (leak profile, go1.27.3, check cost 3ms)
 	//   40 (+10)  proven    leaksafe.ParallelMap worker created at crawl.go:42, blocked in chan send
-	//    2 (new)  suspected go statement in app.(*Cache).refresh at cache.go:88, blocked in sync.Mutex.Lock at cache.go:91 for 14m0s
+	//    2 (new)  suspected go (*Cache).refresh.func1() in (*Cache).refresh at cache.go:88, blocked in sync.Mutex.Lock in (*Cache).refresh.func1 at cache.go:91 for 14m0s
 	// crawl.go:42: 40 goroutines, +10, proven true
 	// /src/app/cache.go:88: 2 goroutines, +2, proven false
 }

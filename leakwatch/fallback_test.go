@@ -53,7 +53,8 @@ func TestFallback(t *testing.T) {
 		assert.Equal(t, "chan receive", s.State)
 		assert.Equal(t, time.Minute, s.BlockedFor)
 		assert.Contains(t, s.Created, "/fallback_test.go:")
-		assert.Contains(t, r.String(), "suspected go statement in leakwatch.TestFallback.func1 at fallback_test.go:")
+		assert.Contains(t, r.String(), "suspected go TestFallback.func1.1() in TestFallback.func1 at "+
+			"fallback_test.go:")
 		assert.Contains(t, r.String(), "no leak profile in")
 
 		close(release)

@@ -64,6 +64,9 @@ type Site struct {
 	// the go statement is (file:line): for a leaksafe primitive, leaksafe's own.
 	Creator string `json:"creator"`
 	Created string `json:"created"`
+	// Func is the function the goroutines run, fully qualified: the go statement's function
+	// ("main.leaky.func1"). It is empty where the runtime left the bottom of the stack out.
+	Func string `json:"func,omitempty"`
 	// Caller is, for a goroutine that a leaksafe primitive started, the file.go:line of the
 	// user's call of the primitive, from the goroutine's profiler labels. CallerFunc is the
 	// function that made the call, where the runtime's stacks say it (under
@@ -105,8 +108,8 @@ func (s Site) Where() string {
 //
 //	leakwatch: 12 leaked goroutines at 2 sites (leak profile, go1.27.3, check cost 2.1ms)
 //	  10 (+4)   proven    leaksafe.ParallelMap worker created at crawl.go:42, blocked in chan send
-//	   2 (new)  suspected go statement in main.serve at main.go:31, blocked in chan send at
-//	  main.go:33 for 12m0s
+//	   2 (new)  suspected go produce() in serve at main.go:31, blocked in chan send in produce at
+//	  main.go:40 for 12m0s
 //
 // (Each site is one line; the second is wrapped here.) Without the leak profile, the first line
 // also says how many goroutines are blocked for less than the threshold, which a later check may
@@ -182,12 +185,20 @@ func (s Site) line(width int) string {
 		what = fmt.Sprintf("%s created at %s", s.Name, short(s.Caller))
 	case strings.HasPrefix(s.Name, "leaksafe."):
 		what = s.Name + " (caller unknown)"
+	case s.Func != "":
+		what = fmt.Sprintf("go %s() in %s at %s", stacks.BareFunc(s.Func),
+			stacks.BareFunc(s.Creator), short(s.Created))
+	case s.Creator != "":
+		what = fmt.Sprintf("go statement in %s at %s", stacks.BareFunc(s.Creator), short(s.Created))
 	default:
 		what = fmt.Sprintf("go statement in %s at %s", s.Name, short(s.Created))
 	}
 	line := fmt.Sprintf("%*d %-6s %s %s, blocked in %s", width, s.Count, change, verdict, what,
 		s.State)
 	if s.BlockedAt != "" && !inLeaksafe(s.BlockedIn) { // leaksafe's own line helps no reader
+		if s.BlockedIn != "" {
+			line += " in " + stacks.BareFunc(s.BlockedIn)
+		}
 		line += " at " + short(s.BlockedAt)
 	}
 	if !s.Proven && s.BlockedFor >= time.Second {
@@ -360,6 +371,9 @@ func siteOf(g *stacks.Goroutine, proven bool) Site {
 		}
 	} else {
 		s.Name = shortFunc(g.CreatedBy.Func)
+		if n := len(g.Frames); n > 0 && !g.Elided {
+			s.Func = g.Frames[n-1].Func // the bottom of the stack: where the goroutine began
+		}
 	}
 	var at stacks.Frame
 	for _, f := range g.Frames {

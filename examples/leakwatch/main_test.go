@@ -140,7 +140,8 @@ func TestLeakyEndpointAppears(t *testing.T) {
 	text, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	assert.Contains(t, string(text), "7 (+")
-	assert.Contains(t, string(text), "proven    go statement in "+s.Name+" at main.go:")
+	assert.Contains(t, string(text), "proven    go leaky.func1() in leaky at main.go:109, "+
+		"blocked in chan send in leaky.func1 at main.go:109")
 	t.Logf("\n%s", text)
 }
 
@@ -190,7 +191,8 @@ func TestFallbackWatchesThenSuspects(t *testing.T) {
 	assert.True(t, leaky[0].Growing)
 	assert.Equal(t, 6, leaky[0].Count)
 	assert.False(t, leaky[0].Proven)
-	assert.Contains(t, r.String(), "suspected go statement in "+leaky[0].Name+" at main.go:")
+	assert.Contains(t, r.String(), "suspected go leaky.func1() in leaky at main.go:109, "+
+		"blocked in chan send in leaky.func1 at main.go:109")
 	assert.Contains(t, r.String(), ", growing at each of the last 3 checks")
 	t.Logf("\n%v", r)
 }

@@ -10,6 +10,7 @@
 package stacks
 
 import (
+	"path"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
@@ -90,6 +91,37 @@ func (g *Goroutine) Top() Frame {
 		}
 	}
 	return Frame{}
+}
+
+// GoStatement says which go statement started g, as its code reads: "go leakyProducer() in TestX
+// at x_test.go:49", or "go statement in TestX at x_test.go:49" where the runtime left out the
+// bottom of the stack, which holds the function the goroutine runs.
+func (g *Goroutine) GoStatement() string {
+	at := path.Base(g.CreatedBy.Location())
+	if n := len(g.Frames); n > 0 && !g.Elided {
+		return "go " + BareFunc(g.Frames[n-1].Func) + "() in " + BareFunc(g.CreatedBy.Func) +
+			" at " + at
+	}
+	return "go statement in " + BareFunc(g.CreatedBy.Func) + " at " + at
+}
+
+// Place says where f is, as its code reads: "leakyProducer at x_test.go:41".
+func (f Frame) Place() string {
+	if f.File == "" {
+		return BareFunc(f.Func)
+	}
+	return BareFunc(f.Func) + " at " + path.Base(f.File) + ":" + strconv.Itoa(f.Line)
+}
+
+// BareFunc returns fn as the code of its own package names it, without import path and package
+// name: "(*Cache).refresh" for "example.com/app.(*Cache).refresh", "leaky.func1" for
+// "main.leaky.func1".
+func BareFunc(fn string) string {
+	short := fn[strings.LastIndex(fn, "/")+1:]
+	if _, rest, ok := strings.Cut(short, "."); ok && rest != "" {
+		return rest
+	}
+	return short
 }
 
 // Parse parses a dump in the format of runtime.Stack(buf, true) and of the debug=2 goroutine and

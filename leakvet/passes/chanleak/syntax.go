@@ -103,8 +103,9 @@ func (c *checker) doubleSend(typ *ast.FuncType, body *ast.BlockStmt) {
 				d := analysis.Diagnostic{
 					Pos: later.Pos(), End: later.End(), Category: "D",
 					Message: "when the if at line " + strconv.Itoa(c.line(ifs.Pos())) +
-						" sends on " + ch.Name() + ", this second send runs too: a receiver that takes one " +
-						"value leaves it blocked forever; return after the first send",
+						" sends on " + ch.Name() + ", this second send runs too: " +
+						"a receiver that takes one value leaves it blocked forever; " +
+						"return after the first send",
 				}
 				if sig, ok := c.funcSig(typ); ok &&
 					sig.Results().Len() == 0 {

@@ -27,9 +27,10 @@ var Analyzer = &analysis.Analyzer{
 		"L1: a return path keeps a lock the function otherwise releases, or a Lock runs\n" +
 		"while the same lock may still be held. L3: while holding x.mu, a call to a function\n" +
 		"that locks x.mu again. M: a channel operation or wg.Wait under a lock that every\n" +
-		"partner also takes. L2 (with -lockleak.order): two lock fields taken in opposite orders.\n" +
-		"Put //leakvet:holds in the doc comment of a function that returns holding a lock on\n" +
-		"purpose, and //leakvet:ignore <reason> on (or above) a line to silence a report there.",
+		"partner also takes. L2 (with -lockleak.order): two lock fields taken in opposite\n" +
+		"orders. Put //leakvet:holds in the doc comment of a function that returns holding a\n" +
+		"lock on purpose, and //leakvet:ignore <reason> on (or above) a line to silence a\n" +
+		"report there.",
 	URL:      "https://pkg.go.dev/github.com/leaksafe/leaksafe/leakvet/passes/lockleak",
 	Requires: []*analysis.Analyzer{buildssa.Analyzer},
 	Run:      run,
