@@ -2,22 +2,24 @@ package leaksafe
 
 import (
 	"fmt"
-
-	"github.com/leaksafe/leaksafe/internal/site"
 	"sync/atomic"
 	"time"
+
+	"github.com/leaksafe/leaksafe/internal/site"
 )
 
 // Copy this file with any primitive: every primitive is its own exported function plus the helpers
-// here. Every goroutine of the package starts in spawn; every single-goroutine stage and source
-// runs its loop in stage; every wait goes through send and recv, which check done first, so a
-// primitive that has seen done closed sends and receives nothing more, then try the operation
-// without waiting, which is cheaper when a value or room is already there, and only then wait on
-// the channel and done together, so that no wait outlasts done.
+// here and the package internal/site, which starts the goroutines. Every goroutine of the package
+// starts in spawn; every single-goroutine stage and source runs its loop in stage; every wait goes
+// through send and recv, which check done first, so a primitive that has seen done closed sends and
+// receives nothing more, then try the operation without waiting, which is cheaper when a value or
+// room is already there, and only then wait on the channel and done together, so that no wait
+// outlasts done.
 
-// spawn starts f in a new goroutine. It is the package's only go statement, so whatever every
-// goroutine must carry from its start is added once, in [site.Go]: the labels that name the
-// primitive and the user's line that started it, and the package's rule for runtime.Goexit.
+// spawn starts f in a new goroutine through [site.Go], the one go statement behind every goroutine
+// of the package, so that whatever every goroutine must carry from its start is added once there:
+// the labels that name the primitive and the user's line that started it, and the package's rule
+// for runtime.Goexit.
 //
 //go:noinline
 func spawn(f func()) {

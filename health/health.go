@@ -92,8 +92,8 @@ func pulse(heartbeat chan<- struct{}) {
 	}
 }
 
-// spawn starts f in a new goroutine: the package's only go statement, as in the leaksafe package,
-// so its goroutines carry the same labels and follow the same rule for runtime.Goexit.
+// spawn starts f in a new goroutine through site.Go, as the leaksafe package does, so that its
+// goroutines carry the same labels and follow the same rule for runtime.Goexit.
 //
 //go:noinline
 func spawn(f func()) {
