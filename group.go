@@ -159,9 +159,19 @@ func (g *Group) start(fn func(done <-chan struct{}) error, wait bool) bool {
 		return false
 	}
 	g.wg.Add(1)
-	site.Go(site.Here(), true, func() { g.run(fn, done, sem) })
+	site.Go(site.Here(), true, runTask, task{g, fn, done, sem})
 	return true
 }
+
+// task is what the goroutine of a function started by Go needs; runTask runs it.
+type task struct {
+	g    *Group
+	fn   func(done <-chan struct{}) error
+	done <-chan struct{}
+	sem  chan struct{}
+}
+
+func runTask(t task) { t.g.run(t.fn, t.done, t.sem) }
 
 // run calls fn, records how it ended (an error, a panic, or runtime.Goexit), then frees fn's slot
 // of the limit, if any, and marks it done for [Group.Wait].

@@ -316,7 +316,7 @@ func startedBy(before map[int]bool) int {
 			continue
 		}
 		if strings.HasPrefix(creator, "context.") ||
-			creator == stacks.StartFunc {
+			strings.TrimSuffix(creator, "[...]") == stacks.StartFunc {
 			n++
 		}
 	}

@@ -23,7 +23,19 @@ import (
 //
 //go:noinline
 func spawn(f func()) {
-	site.Go(site.Here(), false, f)
+	site.Go(site.Here(), false, call, f)
+}
+
+// call calls f: [site.Go]'s run for spawn.
+func call(f func()) { f() }
+
+// spawnWith is spawn for a goroutine started often (one per stage, per worker, per task): it
+// starts run(arg), where run is a function and arg what a closure would capture, which saves the
+// allocation of a closure.
+//
+//go:noinline
+func spawnWith[A any](run func(A), arg A) {
+	site.Go(site.Here(), false, run, arg)
 }
 
 // stage starts the one goroutine of a single-goroutine stage or source: it runs loop, then closes
@@ -32,14 +44,24 @@ func spawn(f func()) {
 // loop ends by runtime.Goexit.
 func stage[T any](out chan T, loop func()) (<-chan T, <-chan struct{}) {
 	term := make(chan struct{})
-	spawn(func() {
-		defer close(term)
-		if out != nil {
-			defer close(out)
-		}
-		loop()
-	})
+	spawnWith(runStage[T], stageRun[T]{loop, out, term})
 	return out, term
+}
+
+// stageRun is what the goroutine of a stage needs.
+type stageRun[T any] struct {
+	loop func()
+	out  chan T
+	term chan struct{}
+}
+
+// runStage is the goroutine of a stage: see stage.
+func runStage[T any](s stageRun[T]) {
+	defer close(s.term)
+	if s.out != nil {
+		defer close(s.out)
+	}
+	s.loop()
 }
 
 // each calls f with every value received from in, in order, until in closes, done closes or f
@@ -109,18 +131,34 @@ func recv[T any](done <-chan struct{}, in <-chan T) (v T, ok bool) {
 //go:noinline
 func goWorkers(n int, catchesGoexit bool, work func(i int), last func()) {
 	at := site.Here() // once for all the workers
-	var running atomic.Int64
-	running.Store(int64(n))
+	w := &workers{work: work, last: last}
+	w.running.Store(int64(n))
 	for i := range n {
-		site.Go(at, catchesGoexit, func() {
-			defer func() {
-				if running.Add(-1) == 0 {
-					last()
-				}
-			}()
-			work(i)
-		})
+		site.Go(at, catchesGoexit, runWorker, worker{w, i})
 	}
+}
+
+// workers is what the goroutines of goWorkers share; a worker is one of them.
+type (
+	workers struct {
+		running atomic.Int64
+		work    func(i int)
+		last    func()
+	}
+	worker struct {
+		*workers
+		i int
+	}
+)
+
+// runWorker is the goroutine of a worker: see goWorkers.
+func runWorker(w worker) {
+	defer func() {
+		if w.running.Add(-1) == 0 {
+			w.last()
+		}
+	}()
+	w.work(w.i)
 }
 
 // maxWorkers is the most workers that [ParallelMap], [ParallelMapOrdered] and [ForEach] accept:

@@ -97,8 +97,11 @@ func pulse(heartbeat chan<- struct{}) {
 //
 //go:noinline
 func spawn(f func()) {
-	site.Go(site.Here(), false, f)
+	site.Go(site.Here(), false, call, f)
 }
+
+// call calls f: site.Go's run for spawn.
+func call(f func()) { f() }
 
 // stage starts one goroutine that runs loop, then closes out and, as its last action, terminated.
 func stage(out chan struct{}, loop func()) (<-chan struct{}, <-chan struct{}) {

@@ -26,12 +26,16 @@ const (
 	labelSite      = "leaksafe.site" // file.go:line of the call outside this module that led to it
 )
 
-// Go starts f in a new goroutine that first takes at's labels. Unless catchesGoexit says that f
-// records a runtime.Goexit itself (as Group and ForEach do, returning ErrGoexit), a Goexit in f
-// crashes the program, naming at's primitive: otherwise the goroutine would end as if its work
-// were done, a stream would end early or a result would be lost, and no consumer could tell. A
-// panic in f passes through unchanged.
-func Go(at *Site, catchesGoexit bool, f func()) {
+// Go starts run(arg) in a new goroutine that first takes at's labels. Unless catchesGoexit says
+// that run records a runtime.Goexit itself (as Group and ForEach do, returning ErrGoexit), a
+// Goexit in run crashes the program, naming at's primitive: otherwise the goroutine would end as if
+// its work were done, a stream would end early or a result would be lost, and no consumer could
+// tell. A panic in run passes through unchanged.
+//
+// run is meant to be a function, not a closure, and arg what a closure would capture: the go
+// statement's closure then holds both, and starting the goroutine allocates once, as a go
+// statement with a closure does.
+func Go[A any](at *Site, catchesGoexit bool, run func(A), arg A) {
 	go func() {
 		at.label()
 		returned := false
@@ -44,7 +48,7 @@ func Go(at *Site, catchesGoexit bool, f func()) {
 			}
 			panic("leaksafe: " + at.Primitive() + ": a function it was given called runtime.Goexit")
 		}()
-		f()
+		run(arg)
 		returned = true
 	}()
 }

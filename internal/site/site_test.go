@@ -53,7 +53,7 @@ func currentLabels() map[string]string {
 func startLabeled() (map[string]string, int) {
 	got := make(chan map[string]string)
 	_, _, line, _ := runtime.Caller(0)
-	Go(Here(), false, func() { got <- currentLabels() })
+	Go(Here(), false, func(got chan map[string]string) { got <- currentLabels() }, got)
 	return <-got, line + 1
 }
 
@@ -94,11 +94,13 @@ func TestHereIsCached(t *testing.T) {
 	assert.NotSame(t, seen[0], Here(), "another line, another site")
 }
 
+func signal(done chan struct{}) { done <- struct{}{} }
+
 func BenchmarkGo(b *testing.B) {
 	done := make(chan struct{})
 	b.ReportAllocs()
 	for b.Loop() {
-		Go(Here(), false, func() { done <- struct{}{} })
+		Go(Here(), false, signal, done)
 		<-done
 	}
 }

@@ -482,5 +482,5 @@ const (
 // code started inherits the labels of the one that started it.
 func (g *Goroutine) StartedByLeaksafe() bool {
 	c := g.CreatedBy.Func
-	return c == StartFunc || strings.HasPrefix(c, leaksafePkg) || strings.HasPrefix(c, healthPkg)
+	return strings.TrimSuffix(c, "[...]") == StartFunc || strings.HasPrefix(c, leaksafePkg) || strings.HasPrefix(c, healthPkg)
 }
