@@ -2,16 +2,12 @@ package leakvet_test
 
 import (
 	"go/ast"
-	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
-	"golang.org/x/tools/go/analysis/checker"
-	"golang.org/x/tools/go/packages"
-
 	"github.com/leaksafe/leaksafe/leakvet"
+	"github.com/leaksafe/leaksafe/leakvet/internal/goker"
 )
 
 // The kernels and patterns that leakvet flags today. TestGoker fails if a change flags fewer.
@@ -42,18 +38,14 @@ var patterns = map[string]string{
 // TestGoker runs every analyzer over the goroutine leak kernels in GOROOT's testdata (the
 // GoBench goker kernels and commonpatterns.go) and prints, with -v, which ones they flag.
 func TestGoker(t *testing.T) {
-	goroot, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		t.Skipf("go env GOROOT: %v", err)
-	}
-	dir := filepath.Join(strings.TrimSpace(string(goroot)),
-		"src/runtime/testdata/testgoroutineleakprofile")
-	kernels := flagged(t, filepath.Join(dir, "goker"), func(file string, _ *ast.FuncDecl) string {
-		if file == "main.go" {
-			return ""
-		}
-		return strings.TrimSuffix(file, ".go")
-	})
+	dir := goker.Dir(t)
+	kernels := goker.Flagged(t, filepath.Join(dir, "goker"), leakvet.Analyzers,
+		func(file string, fd *ast.FuncDecl) string {
+			if file == "main.go" {
+				return ""
+			}
+			return goker.Kernel(file, fd)
+		})
 	files, err := filepath.Glob(filepath.Join(dir, "goker", "*.go"))
 	if err != nil || len(files) < 2 {
 		t.Skipf("no goker kernels in %s: %v", dir, err)
@@ -80,7 +72,7 @@ func TestGoker(t *testing.T) {
 		t.Errorf("flagged %d goker kernels, want at least %d", n, gokerFloor)
 	}
 
-	pats := flagged(t, dir, func(file string, fd *ast.FuncDecl) string {
+	pats := goker.Flagged(t, dir, leakvet.Analyzers, func(file string, fd *ast.FuncDecl) string {
 		if file != "commonpatterns.go" || fd == nil {
 			return ""
 		}
@@ -98,47 +90,4 @@ func TestGoker(t *testing.T) {
 	if m < patternFloor {
 		t.Errorf("flagged %d common patterns, want at least %d", m, patternFloor)
 	}
-}
-
-// flagged loads the package in dir, runs leakvet's analyzers, and returns the categories
-// reported for each name that name gives a diagnostic (by file and enclosing function).
-func flagged(t *testing.T, dir string, name func(file string, fd *ast.FuncDecl) string) map[string][]string {
-	t.Helper()
-	cfg := &packages.Config{Mode: packages.LoadAllSyntax, Dir: dir}
-	pkgs, err := packages.Load(cfg, ".")
-	if err != nil || len(pkgs) != 1 || len(pkgs[0].Errors) > 0 {
-		t.Skipf("cannot load %s: %v", dir, err)
-	}
-	g, err := checker.Analyze(leakvet.Analyzers, pkgs, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make(map[string][]string)
-	for act := range g.All() {
-		if !act.IsRoot {
-			continue
-		}
-		for _, d := range act.Diagnostics {
-			file := act.Package.Fset.File(d.Pos)
-			base := filepath.Base(file.Name())
-			var fd *ast.FuncDecl
-			for _, f := range act.Package.Syntax {
-				if act.Package.Fset.File(f.FileStart) != file {
-					continue
-				}
-				for _, decl := range f.Decls {
-					if fn, ok := decl.(*ast.FuncDecl); ok && fn.Pos() <= d.Pos && d.Pos < fn.End() {
-						fd = fn
-					}
-				}
-			}
-			if k := name(base, fd); k != "" {
-				out[k] = append(out[k], d.Category)
-			}
-		}
-	}
-	for k := range out {
-		sort.Strings(out[k])
-	}
-	return out
 }

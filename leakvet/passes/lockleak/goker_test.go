@@ -1,16 +1,13 @@
 package lockleak_test
 
 import (
-	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
 	"golang.org/x/tools/go/analysis"
-	"golang.org/x/tools/go/analysis/checker"
-	"golang.org/x/tools/go/packages"
 
+	"github.com/leaksafe/leaksafe/leakvet/internal/goker"
 	"github.com/leaksafe/leaksafe/leakvet/passes/lockleak"
 )
 
@@ -18,49 +15,8 @@ import (
 // each diagnostic category, the kernels (file names without .go) it flags.
 func gokerFlags(t *testing.T, a *analysis.Analyzer) map[string][]string {
 	t.Helper()
-	root, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		t.Skipf("go env GOROOT: %v", err)
-	}
-	dir := filepath.Join(strings.TrimSpace(string(root)), "src", "runtime", "testdata",
-		"testgoroutineleakprofile", "goker")
-	cfg := &packages.Config{Mode: packages.LoadAllSyntax, Dir: dir}
-	pkgs, err := packages.Load(cfg, ".")
-	if err != nil {
-		t.Skipf("goker kernels not loadable: %v", err)
-	}
-	if len(pkgs) != 1 || len(pkgs[0].Errors) > 0 || len(pkgs[0].GoFiles) < 60 {
-		t.Skipf("goker kernels not loadable: %v", pkgs)
-	}
-	g, err := checker.Analyze([]*analysis.Analyzer{a}, pkgs, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]map[string]bool{}
-	for act := range g.All() {
-		if act.Analyzer != a || act.Package != pkgs[0] {
-			continue
-		}
-		if act.Err != nil {
-			t.Fatal(act.Err)
-		}
-		for _, d := range act.Diagnostics {
-			name := strings.TrimSuffix(filepath.Base(act.Package.Fset.Position(d.Pos).Filename),
-				".go")
-			if seen[d.Category] == nil {
-				seen[d.Category] = map[string]bool{}
-			}
-			seen[d.Category][name] = true
-		}
-	}
-	out := map[string][]string{}
-	for cat, names := range seen {
-		for n := range names {
-			out[cat] = append(out[cat], n)
-		}
-		sort.Strings(out[cat])
-	}
-	return out
+	dir := filepath.Join(goker.Dir(t), "goker")
+	return goker.ByCategory(goker.Flagged(t, dir, []*analysis.Analyzer{a}, goker.Kernel))
 }
 
 // TestGoker pins how many goker kernels lockleak flags, per check and in all.
