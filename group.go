@@ -159,7 +159,8 @@ func (g *Group) start(fn func(done <-chan struct{}) error, wait bool) bool {
 		return false
 	}
 	g.wg.Add(1)
-	site.Go(site.Here(), true, runTask, task{g, fn, done, sem})
+	at := site.Here()
+	go func() { site.Run(at, true, runTask, task{g, fn, done, sem}) }()
 	return true
 }
 

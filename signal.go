@@ -44,22 +44,31 @@ func Or(signals ...<-chan struct{}) <-chan struct{} {
 		return live[0]
 	}
 	orDone := make(chan struct{})
-	spawn(func() {
-		defer close(orDone)
-		if len(live) == 2 {
-			select {
-			case <-live[0]:
-			case <-live[1]:
-			}
-			return
-		}
-		cases := make([]reflect.SelectCase, len(live))
-		for i, s := range live {
-			cases[i] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(s)}
-		}
-		reflect.Select(cases)
-	})
+	spawnWith(waitAny, anySignal{live, orDone})
 	return orDone
+}
+
+// anySignal is what the goroutine of [Or] waits for, and the channel it closes.
+type anySignal struct {
+	signals []<-chan struct{}
+	orDone  chan struct{}
+}
+
+// waitAny waits for one signal of a to close, then closes a.orDone: the goroutine of [Or].
+func waitAny(a anySignal) {
+	defer close(a.orDone)
+	if len(a.signals) == 2 {
+		select {
+		case <-a.signals[0]:
+		case <-a.signals[1]:
+		}
+		return
+	}
+	cases := make([]reflect.SelectCase, len(a.signals))
+	for i, s := range a.signals {
+		cases[i] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(s)}
+	}
+	reflect.Select(cases)
 }
 
 // All returns a channel that is closed when every one of signals is closed: <-All(t1, t2) waits
@@ -82,13 +91,8 @@ func All(signals ...<-chan struct{}) <-chan struct{} {
 	case n == 0:
 		close(allDone)
 	case n <= allFew:
-		few := few // pending is few[:n]: the goroutine gets a copy of the array, in its closure
-		spawn(func() {
-			defer close(allDone)
-			for i := range n {
-				<-few[i]
-			}
-		})
+		// pending is few[:n]: the goroutine gets a copy of the array, with no closure of its own
+		spawnWith(waitFew, fewSignals{few, n, allDone})
 	default:
 		many := slices.Clone(pending)
 		spawn(func() {
@@ -103,6 +107,21 @@ func All(signals ...<-chan struct{}) <-chan struct{} {
 
 // allFew is how many open signals [All] copies into its goroutine without allocating a slice.
 const allFew = 8
+
+// fewSignals are the open signals of [All] when there are few, and the channel it closes.
+type fewSignals struct {
+	signals [allFew]<-chan struct{}
+	n       int
+	allDone chan struct{}
+}
+
+// waitFew waits for every signal of f, then closes f.allDone: the goroutine of [All].
+func waitFew(f fewSignals) {
+	defer close(f.allDone)
+	for _, s := range f.signals[:f.n] {
+		<-s
+	}
+}
 
 // WithDone returns a context that carries parent's values and deadline and is cancelled when
 // parent is or when done closes: its Err is parent's error if parent ended first, and

@@ -316,7 +316,7 @@ func startedBy(before map[int]bool) int {
 			continue
 		}
 		if strings.HasPrefix(creator, "context.") ||
-			strings.TrimSuffix(creator, "[...]") == stacks.StartFunc {
+			strings.HasPrefix(creator, "github.com/leaksafe/leaksafe.") {
 			n++
 		}
 	}

@@ -9,59 +9,53 @@ import (
 )
 
 // Copy this file with any primitive: every primitive is its own exported function plus the helpers
-// here and the package internal/site, which starts the goroutines. Every goroutine of the package
-// starts in spawn; every single-goroutine stage and source runs its loop in stage; every wait goes
-// through send and recv, which check done first, so a primitive that has seen done closed sends and
-// receives nothing more, then try the operation without waiting, which is cheaper when a value or
-// room is already there, and only then wait on the channel and done together, so that no wait
-// outlasts done.
+// here and the package internal/site, which every goroutine runs first. Every single-goroutine
+// stage and source runs its loop in stage; every wait goes through send and recv, which check done
+// first, so a primitive that has seen done closed sends and receives nothing more, then try the
+// operation without waiting, which is cheaper when a value or room is already there, and only then
+// wait on the channel and done together, so that no wait outlasts done.
 
-// spawn starts f in a new goroutine through [site.Go], the one go statement behind every goroutine
-// of the package, so that whatever every goroutine must carry from its start is added once there:
-// the labels that name the primitive and the user's line that started it, and the package's rule
-// for runtime.Goexit.
+// spawn starts f in a new goroutine that runs [site.Run] first, as every goroutine of the package
+// does: it takes the labels that name the primitive and the user's line that started it, and
+// follows the package's rule for runtime.Goexit. The goroutines started often (a stage's, a
+// worker's, a Group task's) have their own go statement, so that the closure of the go statement
+// is their only allocation; all others start here.
 //
 //go:noinline
 func spawn(f func()) {
-	site.Go(site.Here(), false, call, f)
+	at := site.Here()
+	go func() { site.Run(at, false, call, f) }()
 }
 
-// call calls f: [site.Go]'s run for spawn.
+// call calls f: [site.Run]'s run for a closure.
 func call(f func()) { f() }
 
-// spawnWith is spawn for a goroutine started often (one per stage, per worker, per task): it
-// starts run(arg), where run is a function and arg what a closure would capture, which saves the
-// allocation of a closure.
+// spawnWith is spawn for a goroutine started often, without a closure of its own: run is a
+// function, not a closure (nor a generic function, whose value would be one), and arg what a
+// closure would capture.
 //
 //go:noinline
 func spawnWith[A any](run func(A), arg A) {
-	site.Go(site.Here(), false, run, arg)
+	at := site.Here()
+	go func() { site.Run(at, false, run, arg) }()
 }
 
 // stage starts the one goroutine of a single-goroutine stage or source: it runs loop, then closes
 // out (unless out is nil: a stage without output) and, as its last action, terminated. loop closes
-// any further output with defer, so that it too is closed before out and terminated, even when
-// loop ends by runtime.Goexit.
+// any further output with defer, so that it too is closed before out and terminated.
+//
+//go:noinline
 func stage[T any](out chan T, loop func()) (<-chan T, <-chan struct{}) {
 	term := make(chan struct{})
-	spawnWith(runStage[T], stageRun[T]{loop, out, term})
+	at := site.Here()
+	go func() {
+		defer close(term)
+		if out != nil {
+			defer close(out)
+		}
+		site.Run(at, false, call, loop)
+	}()
 	return out, term
-}
-
-// stageRun is what the goroutine of a stage needs.
-type stageRun[T any] struct {
-	loop func()
-	out  chan T
-	term chan struct{}
-}
-
-// runStage is the goroutine of a stage: see stage.
-func runStage[T any](s stageRun[T]) {
-	defer close(s.term)
-	if s.out != nil {
-		defer close(s.out)
-	}
-	s.loop()
 }
 
 // each calls f with every value received from in, in order, until in closes, done closes or f
@@ -126,39 +120,23 @@ func recv[T any](done <-chan struct{}, in <-chan T) (v T, ok bool) {
 
 // goWorkers starts n goroutines, the i-th running work(i). The last one to return then runs last,
 // so that closing the outputs and terminated is the last action of the last goroutine started.
-// catchesGoexit says that work records a runtime.Goexit itself (see [site.Go]).
+// catchesGoexit says that work records a runtime.Goexit itself (see [site.Run]).
 //
 //go:noinline
 func goWorkers(n int, catchesGoexit bool, work func(i int), last func()) {
 	at := site.Here() // once for all the workers
-	w := &workers{work: work, last: last}
-	w.running.Store(int64(n))
+	var running atomic.Int64
+	running.Store(int64(n))
 	for i := range n {
-		site.Go(at, catchesGoexit, runWorker, worker{w, i})
+		go func() {
+			defer func() {
+				if running.Add(-1) == 0 {
+					last()
+				}
+			}()
+			site.Run(at, catchesGoexit, work, i)
+		}()
 	}
-}
-
-// workers is what the goroutines of goWorkers share; a worker is one of them.
-type (
-	workers struct {
-		running atomic.Int64
-		work    func(i int)
-		last    func()
-	}
-	worker struct {
-		*workers
-		i int
-	}
-)
-
-// runWorker is the goroutine of a worker: see goWorkers.
-func runWorker(w worker) {
-	defer func() {
-		if w.running.Add(-1) == 0 {
-			w.last()
-		}
-	}()
-	w.work(w.i)
 }
 
 // maxWorkers is the most workers that [ParallelMap], [ParallelMapOrdered] and [ForEach] accept:

@@ -92,15 +92,16 @@ func pulse(heartbeat chan<- struct{}) {
 	}
 }
 
-// spawn starts f in a new goroutine through site.Go, as the leaksafe package does, so that its
-// goroutines carry the same labels and follow the same rule for runtime.Goexit.
+// spawn starts f in a new goroutine that runs site.Run first, as the leaksafe package's do, so
+// that its goroutines carry the same labels and follow the same rule for runtime.Goexit.
 //
 //go:noinline
 func spawn(f func()) {
-	site.Go(site.Here(), false, call, f)
+	at := site.Here()
+	go func() { site.Run(at, false, call, f) }()
 }
 
-// call calls f: site.Go's run for spawn.
+// call calls f: site.Run's run for a closure.
 func call(f func()) { f() }
 
 // stage starts one goroutine that runs loop, then closes out and, as its last action, terminated.

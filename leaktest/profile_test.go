@@ -146,15 +146,15 @@ func TestReportNamesTheUsersLine(t *testing.T) {
 		// as Go 1.27 prints a ParallelMap worker blocked on its send
 		fmt.Fprintf(&dump, "goroutine %d [chan send (leaked)] {leaksafe: ParallelMap, leaksafe.site: "+
 			"\"crawl_test.go:31\", leaktest.check: \"1\"}:\ngithub.com/leaksafe/leaksafe.send[...](...)\n"+
-			"\t/src/leaksafe/stage.go:100\ngithub.com/leaksafe/leaksafe.parallelMap[...].func1.1()\n"+
+			"\t/src/leaksafe/stage.go:84\ngithub.com/leaksafe/leaksafe.parallelMap[...].func1.1()\n"+
 			"\t/src/leaksafe/worker.go:139 +0xe5\ngithub.com/leaksafe/leaksafe.each[...](0x0?, 0x1, 0x2)\n"+
-			"\t/src/leaksafe/stage.go:72 +0xd4\ngithub.com/leaksafe/leaksafe.parallelMap[...].func1()\n"+
-			"\t/src/leaksafe/worker.go:139 +0x4f\ngithub.com/leaksafe/leaksafe.runWorker({0x1?, 0x0?})\n"+
-			"\t/src/leaksafe/stage.go:161 +0x50\n"+
-			"github.com/leaksafe/leaksafe/internal/site.Go[...].func1()\n"+
-			"\t/src/leaksafe/internal/site/site.go:51 +0xc2\n"+
-			"created by github.com/leaksafe/leaksafe/internal/site.Go[...] in goroutine 1\n"+
-			"\t/src/leaksafe/internal/site/site.go:39 +0xbc\n\n", 10+i)
+			"\t/src/leaksafe/stage.go:56 +0xd4\ngithub.com/leaksafe/leaksafe.parallelMap[...].func1()\n"+
+			"\t/src/leaksafe/worker.go:139 +0x4f\n"+
+			"github.com/leaksafe/leaksafe/internal/site.Run[...](0x1, 0x0, 0x2, 0x0)\n"+
+			"\t/src/leaksafe/internal/site/site.go:53 +0xa2\n"+
+			"github.com/leaksafe/leaksafe.goWorkers.func1()\n\t/src/leaksafe/stage.go:127 +0x67\n"+
+			"created by github.com/leaksafe/leaksafe.goWorkers in goroutine 1\n"+
+			"\t/src/leaksafe/stage.go:121 +0x76\n\n", 10+i)
 	}
 	for i := range 2 {
 		fmt.Fprintf(&dump, "goroutine %d [chan receive (leaked)] {leaktest.check: \"1\"}:\n"+

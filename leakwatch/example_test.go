@@ -196,7 +196,7 @@ func ExampleReport_String() {
 		Cost: 3 * time.Millisecond,
 		Sites: []leakwatch.Site{
 			{Name: "leaksafe.ParallelMap worker", Caller: "crawl.go:42", State: "chan send",
-				BlockedIn: "github.com/leaksafe/leaksafe.send[...]", BlockedAt: "/go/leaksafe/stage.go:100",
+				BlockedIn: "github.com/leaksafe/leaksafe.send[...]", BlockedAt: "/go/leaksafe/stage.go:84",
 				Count: 40, Previous: 30, Proven: true},
 			{Name: "app.(*Cache).refresh", Creator: "example.com/app.(*Cache).refresh",
 				Created: "/src/app/cache.go:88", Func: "example.com/app.(*Cache).refresh.func1",

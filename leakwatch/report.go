@@ -216,7 +216,7 @@ func short(fileLine string) string {
 }
 
 // leaksafePkg prefixes the functions of leaksafe's root package, startPkg those of the internal
-// package whose go statement starts every goroutine of leaksafe's.
+// package that every goroutine of leaksafe's runs first.
 const (
 	leaksafePkg = "github.com/leaksafe/leaksafe."
 	healthPkg   = "github.com/leaksafe/leaksafe/health."

@@ -324,7 +324,7 @@ func TestReportString(t *testing.T) {
 
 	r.Watching, r.WatchingSites, r.Leaked = 1, 1, 6
 	r.Sites = []Site{{Name: "leaksafe.ParallelMap worker", Caller: "crawl.go:42", State: "chan send",
-		BlockedIn: "github.com/leaksafe/leaksafe.send[...]", BlockedAt: "/go/leaksafe/stage.go:100",
+		BlockedIn: "github.com/leaksafe/leaksafe.send[...]", BlockedAt: "/go/leaksafe/stage.go:84",
 		Count: 6, Previous: 4, BlockedFor: time.Minute, Growing: true, Runs: 3}}
 	assert.Equal(t, "leakwatch: 6 leaked goroutines at 1 site (no leak profile in go1.26.8: blocked "+
 		"10m0s or more, check cost 300µs); 1 goroutine blocked at 1 site for under 10m0s, watching\n"+
@@ -377,19 +377,19 @@ func TestLabelsNameTheSite(t *testing.T) {
 runtime.gopark(0x0?, 0x0?, 0x0?, 0x0?, 0x0?)
 	/go/src/runtime/proc.go:460 +0xce
 github.com/leaksafe/leaksafe.send[...](...)
-	/src/leaksafe/stage.go:100
+	/src/leaksafe/stage.go:84
 github.com/leaksafe/leaksafe.parallelMap[...].func1.1()
 	/src/leaksafe/worker.go:139 +0xe5
 github.com/leaksafe/leaksafe.each[...](0x0?, 0x1, 0x2)
-	/src/leaksafe/stage.go:72 +0xd4
+	/src/leaksafe/stage.go:56 +0xd4
 github.com/leaksafe/leaksafe.parallelMap[...].func1()
 	/src/leaksafe/worker.go:139 +0x4f
-github.com/leaksafe/leaksafe.runWorker({0x1?, 0x0?})
-	/src/leaksafe/stage.go:161 +0x50
-github.com/leaksafe/leaksafe/internal/site.Go[...].func1()
-	/src/leaksafe/internal/site/site.go:51 +0xc2
-created by github.com/leaksafe/leaksafe/internal/site.Go[...] in goroutine 1
-	/src/leaksafe/internal/site/site.go:39 +0xbc
+github.com/leaksafe/leaksafe/internal/site.Run[...](0x1, 0x0, 0x2, 0x0)
+	/src/leaksafe/internal/site/site.go:53 +0xa2
+github.com/leaksafe/leaksafe.goWorkers.func1()
+	/src/leaksafe/stage.go:127 +0x67
+created by github.com/leaksafe/leaksafe.goWorkers in goroutine 1
+	/src/leaksafe/stage.go:121 +0x76
 `
 	const user = `goroutine 30 [chan receive (leaked)] {leaksafe: Group.Go, leaksafe.site: "main.go:7"}:
 main.wait(...)
@@ -401,9 +401,9 @@ created by main.work.func1 in goroutine 9
 	sites, _, _ := w.group(dump(fmt.Sprintf(worker, 10, 42), fmt.Sprintf(worker, 11, 42),
 		fmt.Sprintf(worker, 12, 50), user), t0)
 	require.Len(t, sites, 3)
-	assert.Equal(t, "2 proven leaksafe.ParallelMap worker | crawl.go:42 | chan send at /src/leaksafe/stage.go:100",
+	assert.Equal(t, "2 proven leaksafe.ParallelMap worker | crawl.go:42 | chan send at /src/leaksafe/stage.go:84",
 		describe(sites[0]))
-	assert.Equal(t, "1 proven leaksafe.ParallelMap worker | crawl.go:50 | chan send at /src/leaksafe/stage.go:100",
+	assert.Equal(t, "1 proven leaksafe.ParallelMap worker | crawl.go:50 | chan send at /src/leaksafe/stage.go:84",
 		describe(sites[1]))
 	assert.Equal(t, "1 proven main.work.func1 | /src/main.go:12 | chan receive at /src/main.go:20",
 		describe(sites[2]))

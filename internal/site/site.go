@@ -1,7 +1,7 @@
-// Package site starts the goroutines of leaksafe's packages: each one carries profiler labels that
-// name the primitive and the user's line that started it, and a runtime.Goexit in a function it was
-// given crashes the program as a panic would, naming the primitive, instead of ending the goroutine
-// as if its work were done.
+// Package site is what every goroutine of leaksafe's packages runs first: it takes profiler labels
+// that name the primitive and the user's line that started it, and a runtime.Goexit in a function
+// it was given crashes the program as a panic would, naming the primitive, instead of ending the
+// goroutine as if its work were done.
 package site
 
 import (
@@ -26,31 +26,32 @@ const (
 	labelSite      = "leaksafe.site" // file.go:line of the call outside this module that led to it
 )
 
-// Go starts run(arg) in a new goroutine that first takes at's labels. Unless catchesGoexit says
-// that run records a runtime.Goexit itself (as Group and ForEach do, returning ErrGoexit), a
-// Goexit in run crashes the program, naming at's primitive: otherwise the goroutine would end as if
-// its work were done, a stream would end early or a result would be lost, and no consumer could
-// tell. A panic in run passes through unchanged.
+// Run runs run(arg) as the whole of a goroutine that a primitive has just started, so that the
+// goroutine first takes at's labels. Unless catchesGoexit says that run records a runtime.Goexit
+// itself (as Group and ForEach do, returning ErrGoexit), a Goexit in run crashes the program,
+// naming at's primitive: otherwise the goroutine would end as if its work were done, a stream
+// would end early or a result would be lost, and no consumer could tell. A panic in run passes
+// through unchanged.
 //
-// run is meant to be a function, not a closure, and arg what a closure would capture: the go
-// statement's closure then holds both, and starting the goroutine allocates once, as a go
-// statement with a closure does.
-func Go[A any](at *Site, catchesGoexit bool, run func(A), arg A) {
-	go func() {
-		at.label()
-		returned := false
-		defer func() {
-			if returned || catchesGoexit {
-				return
-			}
-			if r := recover(); r != nil {
-				panic(r) // a panic, not a Goexit: it crashes as it would have
-			}
-			panic("leaksafe: " + at.Primitive() + ": a function it was given called runtime.Goexit")
-		}()
-		run(arg)
-		returned = true
+// run is meant to be a function, not a closure, and arg what a closure would capture, so that the
+// go statement's closure is the goroutine's only allocation, as before it took labels:
+//
+//	at := site.Here()
+//	go func() { site.Run(at, false, work, i) }()
+func Run[A any](at *Site, catchesGoexit bool, run func(A), arg A) {
+	at.label()
+	returned := false
+	defer func() {
+		if returned || catchesGoexit {
+			return
+		}
+		if r := recover(); r != nil {
+			panic(r) // a panic, not a Goexit: it crashes as it would have
+		}
+		panic("leaksafe: " + at.Primitive() + ": a function it was given called runtime.Goexit")
 	}()
+	run(arg)
+	returned = true
 }
 
 // A Site is a call of a primitive from the user's code, as the stack of the goroutine that calls

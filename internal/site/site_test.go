@@ -48,16 +48,18 @@ func currentLabels() map[string]string {
 	return m
 }
 
-// startLabeled calls Go from a function of this file, which the site names as the caller since it
+// startLabeled starts a goroutine that calls Run, from a function of this file, which the site names as the caller since it
 // is a test file, and returns the labels the goroutine had and the line of the call.
 func startLabeled() (map[string]string, int) {
 	got := make(chan map[string]string)
 	_, _, line, _ := runtime.Caller(0)
-	Go(Here(), false, func(got chan map[string]string) { got <- currentLabels() }, got)
+	line++
+	at := Here()
+	go Run(at, false, func(got chan map[string]string) { got <- currentLabels() }, got)
 	return <-got, line + 1
 }
 
-func TestGoAddsToInheritedLabels(t *testing.T) {
+func TestRunAddsToInheritedLabels(t *testing.T) {
 	if !canKeepLabels {
 		t.Skipf("%s: leaksafe cannot read goroutine labels here", runtime.Version())
 	}
@@ -96,11 +98,12 @@ func TestHereIsCached(t *testing.T) {
 
 func signal(done chan struct{}) { done <- struct{}{} }
 
-func BenchmarkGo(b *testing.B) {
+func BenchmarkRun(b *testing.B) {
 	done := make(chan struct{})
 	b.ReportAllocs()
 	for b.Loop() {
-		Go(Here(), false, signal, done)
+		at := Here()
+		go func() { Run(at, false, signal, done) }()
 		<-done
 	}
 }

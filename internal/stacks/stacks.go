@@ -469,18 +469,17 @@ func StackKey(frames []Frame) string {
 	return b.String()
 }
 
-// leaksafePkg prefixes the functions of leaksafe's root package; healthPkg those of its health
-// package; StartFunc is the one function whose go statement starts every goroutine of both.
+// leaksafePkg prefixes the functions of leaksafe's root package, healthPkg those of its health
+// package: the packages whose primitives start goroutines.
 const (
 	leaksafePkg = "github.com/leaksafe/leaksafe."
 	healthPkg   = "github.com/leaksafe/leaksafe/health."
-	StartFunc   = "github.com/leaksafe/leaksafe/internal/site.Go"
 )
 
-// StartedByLeaksafe reports whether a leaksafe primitive started g: its creator is [StartFunc] or
-// a function of leaksafe's. Only then do g's leaksafe labels name g: a goroutine that the user's
-// code started inherits the labels of the one that started it.
+// StartedByLeaksafe reports whether a leaksafe primitive started g: its creator is a function of
+// leaksafe's. Only then do g's leaksafe labels name g: a goroutine that the user's code started
+// inherits the labels of the one that started it.
 func (g *Goroutine) StartedByLeaksafe() bool {
 	c := g.CreatedBy.Func
-	return strings.TrimSuffix(c, "[...]") == StartFunc || strings.HasPrefix(c, leaksafePkg) || strings.HasPrefix(c, healthPkg)
+	return strings.HasPrefix(c, leaksafePkg) || strings.HasPrefix(c, healthPkg)
 }
