@@ -14,7 +14,9 @@ func Generate[T any](done <-chan struct{}, values ...T) (out <-chan T, terminate
 	return nil, nil
 }
 
-func Map[T, U any](done <-chan struct{}, in <-chan T, fn func(T) U) (out <-chan U, terminated <-chan struct{}) {
+func Map[T, U any](done <-chan struct{}, in <-chan T, fn func(T) U) (
+	out <-chan U, terminated <-chan struct{},
+) {
 	return nil, nil
 }
 
