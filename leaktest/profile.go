@@ -142,28 +142,19 @@ func (c *collection) ofCheck(label string, cfg *config) []*stacks.Goroutine {
 		if r.Labels[labelKey] != label {
 			continue
 		}
-		k := recordKey(r.Frames)
+		k := stacks.StackKey(r.Frames)
 		for i := range c.all {
 			g := &c.all[i]
-			if !seen[g] && recordKey(g.Frames) == k && !isTestMachinery(g) && !cfg.ignored(g) {
+			if seen[g] || stacks.StackKey(g.Frames) != k {
+				continue
+			}
+			if !isTestMachinery(g) && !cfg.ignored(g) {
 				seen[g] = true
 				found = append(found, g)
 			}
 		}
 	}
 	return found
-}
-
-// recordKey is a stack's frames outside the runtime, which a dump and a debug=1 record show alike.
-func recordKey(frames []stacks.Frame) string {
-	var b strings.Builder
-	for _, f := range frames {
-		if !f.InRuntime() {
-			b.WriteString(f.String())
-			b.WriteByte('\n')
-		}
-	}
-	return b.String()
 }
 
 // isTestMachinery reports whether g is a goroutine of the testing package (a test's own goroutine,

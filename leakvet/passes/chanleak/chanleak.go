@@ -37,6 +37,7 @@ import (
 
 	"github.com/leaksafe/leaksafe/leakvet/internal/flow"
 	"github.com/leaksafe/leaksafe/leakvet/internal/ignore"
+	"github.com/leaksafe/leaksafe/leakvet/internal/syntax"
 )
 
 // Analyzer reports goroutines that block forever on a channel operation.
@@ -93,14 +94,7 @@ func run(pass *analysis.Pass) (any, error) {
 		if generated[pass.Fset.File(n.Pos())] {
 			return
 		}
-		var body *ast.BlockStmt
-		var typ *ast.FuncType
-		switch n := n.(type) {
-		case *ast.FuncDecl:
-			body, typ = n.Body, n.Type
-		case *ast.FuncLit:
-			body, typ = n.Body, n.Type
-		}
+		typ, body := syntax.Func(n)
 		if body == nil {
 			return
 		}
@@ -368,16 +362,7 @@ func (c *checker) earlyExits(cv *chanVar, p *producer, recvs []use, stop flow.St
 // loop whose body it is, except those guarded by a test that the channel is closed.
 func loopExits(info *types.Info, body *ast.BlockStmt, okVars map[types.Object]bool) []ast.Stmt {
 	var exits []ast.Stmt
-	var stack []ast.Node
-	ast.Inspect(body, func(n ast.Node) bool {
-		if n == nil {
-			stack = stack[:len(stack)-1]
-			return true
-		}
-		if _, ok := n.(*ast.FuncLit); ok {
-			return false
-		}
-		stack = append(stack, n)
+	syntax.Walk(body, false, func(n ast.Node, stack []ast.Node) {
 		var isExit bool
 		switch s := n.(type) {
 		case *ast.ReturnStmt:
@@ -385,7 +370,7 @@ func loopExits(info *types.Info, body *ast.BlockStmt, okVars map[types.Object]bo
 		case *ast.BranchStmt:
 			if s.Tok == token.BREAK && s.Label == nil {
 				isExit = true
-				for _, a := range stack[1 : len(stack)-1] {
+				for _, a := range stack[1:] { // stack[0] is body, in the loop itself
 					switch a.(type) {
 					case *ast.ForStmt, *ast.RangeStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt,
 						*ast.SelectStmt:
@@ -397,7 +382,6 @@ func loopExits(info *types.Info, body *ast.BlockStmt, okVars map[types.Object]bo
 		if isExit && !closedGuard(info, stack, okVars) {
 			exits = append(exits, n.(ast.Stmt))
 		}
-		return true
 	})
 	return exits
 }

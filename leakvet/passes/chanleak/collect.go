@@ -8,6 +8,8 @@ import (
 
 	"golang.org/x/tools/go/ast/astutil"
 	"golang.org/x/tools/go/types/typeutil"
+
+	"github.com/leaksafe/leaksafe/leakvet/internal/syntax"
 )
 
 // opKind is what a use of a channel variable does with the channel.
@@ -121,16 +123,10 @@ func candidates(info *types.Info, body *ast.BlockStmt) map[*types.Var]*chanVar {
 
 // collect records every use of the candidates within body, nested function literals included.
 func collect(info *types.Info, body *ast.BlockStmt, cands map[*types.Var]*chanVar) {
-	var stack []ast.Node
-	ast.Inspect(body, func(n ast.Node) bool {
-		if n == nil {
-			stack = stack[:len(stack)-1]
-			return true
-		}
-		stack = append(stack, n)
+	syntax.Walk(body, true, func(n ast.Node, stack []ast.Node) {
 		id, ok := n.(*ast.Ident)
 		if !ok {
-			return true
+			return
 		}
 		obj := info.Uses[id]
 		if obj == nil {
@@ -139,14 +135,13 @@ func collect(info *types.Info, body *ast.BlockStmt, cands map[*types.Var]*chanVa
 		v, _ := obj.(*types.Var)
 		cv := cands[v]
 		if cv == nil {
-			return true
+			return
 		}
-		u := classify(info, stack)
+		u := classify(info, append(stack, id))
 		if u.kind == opDef && id != cv.def {
 			u.kind = opEscape // assigned again: another channel, or nil
 		}
 		cv.uses = append(cv.uses, u)
-		return true
 	})
 }
 

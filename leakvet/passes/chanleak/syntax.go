@@ -10,25 +10,9 @@ import (
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/ast/astutil"
 	"golang.org/x/tools/go/types/typeutil"
-)
 
-// walk visits the nodes of one function body with their ancestors, skipping nested function
-// literals, which the analyzer visits as functions of their own.
-func walk(body *ast.BlockStmt, f func(n ast.Node, stack []ast.Node)) {
-	var stack []ast.Node
-	ast.Inspect(body, func(n ast.Node) bool {
-		if n == nil {
-			stack = stack[:len(stack)-1]
-			return true
-		}
-		if _, ok := n.(*ast.FuncLit); ok {
-			return false
-		}
-		f(n, stack)
-		stack = append(stack, n)
-		return true
-	})
-}
+	"github.com/leaksafe/leaksafe/leakvet/internal/syntax"
+)
 
 // isComm reports whether the node on top of stack (n, whose parent is stack's last) is the
 // comm statement of a select case, or the receive inside it.
@@ -73,7 +57,7 @@ func (c *checker) doubleSend(typ *ast.FuncType, body *ast.BlockStmt) {
 		}
 		return nil
 	}
-	walk(body, func(n ast.Node, stack []ast.Node) {
+	syntax.Walk(body, false, func(n ast.Node, stack []ast.Node) {
 		block, ok := n.(*ast.BlockStmt)
 		if !ok || innermostLoop(append(stack, n), 0, len(stack)) != nil {
 			return
@@ -156,7 +140,7 @@ func (c *checker) waitInLoop(body *ast.BlockStmt) {
 		pos token.Pos
 	}
 	var adds []call
-	walk(body, func(n ast.Node, stack []ast.Node) {
+	syntax.Walk(body, false, func(n ast.Node, stack []ast.Node) {
 		if key, name, ok := wgCall(info, n); ok && name == "Add" {
 			adds = append(adds, call{key: key, pos: n.Pos()})
 		}
@@ -164,7 +148,7 @@ func (c *checker) waitInLoop(body *ast.BlockStmt) {
 	if len(adds) == 0 {
 		return
 	}
-	walk(body, func(n ast.Node, stack []ast.Node) {
+	syntax.Walk(body, false, func(n ast.Node, stack []ast.Node) {
 		var loopBody *ast.BlockStmt
 		switch l := n.(type) {
 		case *ast.ForStmt:
@@ -244,7 +228,7 @@ func isMethodOf(fn *types.Func, pkg, typ string) bool {
 func (c *checker) pollThenBlock(body *ast.BlockStmt) {
 	info := c.pass.TypesInfo
 	buffered := localBuffered(info, body)
-	walk(body, func(n ast.Node, stack []ast.Node) {
+	syntax.Walk(body, false, func(n ast.Node, stack []ast.Node) {
 		sel, ok := n.(*ast.SelectStmt)
 		if !ok || len(sel.Body.List) != 2 {
 			return
@@ -368,7 +352,7 @@ func localBuffered(info *types.Info, body *ast.BlockStmt) map[types.Object]bool 
 func (c *checker) unguardedSend(body *ast.BlockStmt) {
 	info := c.pass.TypesInfo
 	var done string
-	walk(body, func(n ast.Node, stack []ast.Node) {
+	syntax.Walk(body, false, func(n ast.Node, stack []ast.Node) {
 		cc, ok := n.(*ast.CommClause)
 		if !ok || done != "" {
 			return
@@ -384,7 +368,7 @@ func (c *checker) unguardedSend(body *ast.BlockStmt) {
 		return
 	}
 	locals := candidates(info, body)
-	walk(body, func(n ast.Node, stack []ast.Node) {
+	syntax.Walk(body, false, func(n ast.Node, stack []ast.Node) {
 		send, ok := n.(*ast.SendStmt)
 		if !ok || isComm(n, stack) {
 			return
@@ -450,14 +434,7 @@ func (c *checker) woken(call *ast.CallExpr, polled ast.Expr) bool {
 		c.wakers = make(map[[2]types.Object]bool)
 		for _, f := range c.pass.Files {
 			ast.Inspect(f, func(n ast.Node) bool {
-				var body *ast.BlockStmt
-				switch n := n.(type) {
-				case *ast.FuncDecl:
-					body = n.Body
-				case *ast.FuncLit:
-					body = n.Body
-				}
-				if body != nil {
+				if _, body := syntax.Func(n); body != nil {
 					c.addWakers(body)
 				}
 				return true
@@ -470,7 +447,7 @@ func (c *checker) woken(call *ast.CallExpr, polled ast.Expr) bool {
 func (c *checker) addWakers(body *ast.BlockStmt) {
 	info := c.pass.TypesInfo
 	var closed, woke []types.Object
-	walk(body, func(n ast.Node, _ []ast.Node) {
+	syntax.Walk(body, false, func(n ast.Node, _ []ast.Node) {
 		call, ok := n.(*ast.CallExpr)
 		if !ok {
 			return

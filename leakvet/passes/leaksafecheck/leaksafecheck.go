@@ -29,6 +29,7 @@ import (
 
 	"github.com/leaksafe/leaksafe/leakvet/internal/flow"
 	"github.com/leaksafe/leaksafe/leakvet/internal/ignore"
+	"github.com/leaksafe/leaksafe/leakvet/internal/syntax"
 )
 
 // Path is the import path of the package whose use this analyzer checks.
@@ -63,14 +64,7 @@ func run(pass *analysis.Pass) (any, error) {
 	}
 	insp := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	insp.Preorder([]ast.Node{(*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)}, func(n ast.Node) {
-		var body *ast.BlockStmt
-		switch n := n.(type) {
-		case *ast.FuncDecl:
-			body = n.Body
-		case *ast.FuncLit:
-			body = n.Body
-		}
-		if body != nil {
+		if _, body := syntax.Func(n); body != nil {
 			c.function(body)
 		}
 	})
@@ -244,17 +238,10 @@ func exitText(c *checker, body *ast.BlockStmt, exit ast.Node) string {
 
 // uses calls f for every identifier in body, nested literals included, that refers to v.
 func (c *checker) uses(body *ast.BlockStmt, v *types.Var, f func(*ast.Ident, []ast.Node)) {
-	var stack []ast.Node
-	ast.Inspect(body, func(n ast.Node) bool {
-		if n == nil {
-			stack = stack[:len(stack)-1]
-			return true
-		}
-		stack = append(stack, n)
+	syntax.Walk(body, true, func(n ast.Node, stack []ast.Node) {
 		if id, ok := n.(*ast.Ident); ok && c.pass.TypesInfo.ObjectOf(id) == v {
-			f(id, stack)
+			f(id, append(stack, id))
 		}
-		return true
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/tools/go/ssa"
 
 	"github.com/leaksafe/leaksafe/leakvet/internal/ignore"
+	"github.com/leaksafe/leaksafe/leakvet/internal/syntax"
 )
 
 // Analyzer reports locks that leak goroutines. Diagnostic categories: L1 (lock not released on
@@ -393,13 +394,8 @@ func lockVerb(k lockKey) string {
 }
 
 func bodyEnd(n ast.Node) token.Pos {
-	switch n := n.(type) {
-	case *ast.FuncDecl:
-		if n.Body != nil {
-			return n.Body.Rbrace
-		}
-	case *ast.FuncLit:
-		return n.Body.Rbrace
+	if _, body := syntax.Func(n); body != nil {
+		return body.Rbrace
 	}
 	return token.NoPos
 }
