@@ -162,6 +162,7 @@ func TestFallbackWatchesThenSuspects(t *testing.T) {
 	defer srv.Close()
 
 	hit(t, srv, "/leaky?q=a", 3)
+	waitLeaked(t, 3)
 	r, err := w.Snapshot()
 	require.NoError(t, err)
 	assert.Equal(t, leakwatch.ModeFallback, r.Mode)
@@ -173,6 +174,7 @@ func TestFallbackWatchesThenSuspects(t *testing.T) {
 
 	for i := range 3 { // the site grows at each of three checks
 		hit(t, srv, "/leaky?q=b", 1)
+		waitLeaked(t, 4+i) // a check taken before the goroutine blocks would see no growth
 		r, err = w.Snapshot()
 		require.NoError(t, err)
 		if i < 2 {
@@ -195,6 +197,28 @@ func TestFallbackWatchesThenSuspects(t *testing.T) {
 		"blocked in chan send in leaky.func1 at main.go:109")
 	assert.Contains(t, r.String(), ", growing at each of the last 3 checks")
 	t.Logf("\n%v", r)
+}
+
+// waitLeaked waits until n goroutines of the leaky handler are blocked on their send: a response
+// can reach the client before the slower replica's goroutine has run. It fails t past the deadline.
+func waitLeaked(t *testing.T, n int) {
+	t.Helper()
+	start := time.Now()
+	buf := make([]byte, 1<<20)
+	for {
+		got := 0
+		dump := string(buf[:runtime.Stack(buf, true)])
+		for _, g := range strings.Split(dump, "\n\n") {
+			if strings.Contains(g, "[chan send") && strings.Contains(g, "created by "+leakyName+" ") {
+				got++
+			}
+		}
+		if got == n {
+			return
+		}
+		require.Less(t, time.Since(start), deadline, "%d goroutines of %s blocked, want %d", got, leakyName, n)
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // runChild runs the test again in a child process, whose leaks die with it, and fails if the
