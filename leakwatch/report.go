@@ -111,9 +111,10 @@ func (s Site) Where() string {
 //	   2 (new)  suspected go produce() in serve at main.go:31, blocked in chan send in produce at
 //	  main.go:40 for 12m0s
 //
-// (Each site is one line; the second is wrapped here.) Without the leak profile, the first line
-// also says how many goroutines are blocked for less than the threshold, which a later check may
-// report: "leakwatch: no leak proven; 55 goroutines blocked at 2 sites for under 10m0s, watching".
+// (Each site is one line; the second is wrapped here.) Where no site is proven, the first line
+// counts "goroutines suspected of leaking". Without the leak profile, it also says how many
+// goroutines are blocked for less than the threshold, which a later check may report:
+// "leakwatch: no leak proven; 55 goroutines blocked at 2 sites for under 10m0s, watching".
 func (r Report) String() string {
 	var b strings.Builder
 	if r.Error != "" {
@@ -121,7 +122,8 @@ func (r Report) String() string {
 	}
 	how := string(r.Mode)
 	if r.Mode == ModeFallback {
-		how = fmt.Sprintf("no leak profile in %s: blocked %v or more", r.GoVersion, r.Threshold)
+		how = fmt.Sprintf("no leak profile in %s: suspects goroutines blocked %v or more",
+			r.GoVersion, r.Threshold)
 	} else {
 		how += ", " + r.GoVersion
 	}
@@ -139,9 +141,12 @@ func (r Report) String() string {
 		fmt.Fprintf(&b, "leakwatch: no leaked goroutines among %d (%s, check cost %v)",
 			r.Goroutines, how, cost)
 	default:
-		fmt.Fprintf(&b, "leakwatch: %d leaked %s at %d %s (%s, check cost %v)",
-			r.Leaked, plural(r.Leaked, "goroutine"), len(r.Sites), plural(len(r.Sites), "site"),
-			how, cost)
+		leaked := "leaked " + plural(r.Leaked, "goroutine")
+		if !slices.ContainsFunc(r.Sites, func(s Site) bool { return s.Proven }) {
+			leaked = plural(r.Leaked, "goroutine") + " suspected of leaking"
+		}
+		fmt.Fprintf(&b, "leakwatch: %d %s at %d %s (%s, check cost %v)",
+			r.Leaked, leaked, len(r.Sites), plural(len(r.Sites), "site"), how, cost)
 		if r.Mode == ModeFallback && r.Watching > 0 {
 			b.WriteString("; " + watching)
 		}

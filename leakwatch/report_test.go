@@ -314,20 +314,21 @@ func TestReportString(t *testing.T) {
 	r = Report{Mode: ModeFallback, GoVersion: "go1.26.8", Goroutines: 9, Threshold: 10 * time.Minute,
 		Cost: 300 * time.Microsecond, Next: 30 * time.Second, Stretched: true}
 	assert.Equal(t, "leakwatch: no leak proven; none of 9 goroutines blocked on a channel or a lock "+
-		"(no leak profile in go1.26.8: blocked 10m0s or more, check cost 300µs); next check in 30s "+
-		"to stay under the CPU budget", r.String())
+		"(no leak profile in go1.26.8: suspects goroutines blocked 10m0s or more, check cost "+
+		"300µs); next check in 30s to stay under the CPU budget", r.String())
 
 	r = Report{Mode: ModeFallback, GoVersion: "go1.26.8", Goroutines: 58, Threshold: 10 * time.Minute,
 		Cost: 300 * time.Microsecond, Watching: 55, WatchingSites: 2}
 	assert.Equal(t, "leakwatch: no leak proven; 55 goroutines blocked at 2 sites for under 10m0s, "+
-		"watching (no leak profile in go1.26.8: blocked 10m0s or more, check cost 300µs)", r.String())
+		"watching (no leak profile in go1.26.8: suspects goroutines blocked 10m0s or more, check "+
+		"cost 300µs)", r.String())
 
 	r.Watching, r.WatchingSites, r.Leaked = 1, 1, 6
 	r.Sites = []Site{{Name: "leaksafe.ParallelMap worker", Caller: "crawl.go:42", State: "chan send",
 		BlockedIn: "github.com/leaksafe/leaksafe.send[...]", BlockedAt: "/go/leaksafe/stage.go:84",
 		Count: 6, Previous: 4, BlockedFor: time.Minute, Growing: true, Runs: 3}}
-	assert.Equal(t, "leakwatch: 6 leaked goroutines at 1 site (no leak profile in go1.26.8: blocked "+
-		"10m0s or more, check cost 300µs); 1 goroutine blocked at 1 site for under 10m0s, watching\n"+
+	assert.Equal(t, "leakwatch: 6 goroutines suspected of leaking at 1 site (no leak profile in "+
+		"go1.26.8: suspects goroutines blocked 10m0s or more, check cost 300µs); 1 goroutine blocked at 1 site for under 10m0s, watching\n"+
 		"  6 (+2)   suspected leaksafe.ParallelMap worker created at crawl.go:42, blocked in chan send "+
 		"for 1m0s, growing at each of the last 3 checks", r.String())
 
