@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -38,6 +39,20 @@ func blockForever() {
 
 // startLeak starts a goroutine that blocks forever; it is the "created by" line a report must show.
 func startLeak() { go blockForever() }
+
+// lateGate holds back the goroutine of startLateLeak until it closes; a global keeps it reachable.
+var lateGate = make(chan struct{})
+
+// startLateLeak starts a goroutine that waits on lateGate, which closes 100ms later, and then blocks
+// forever: the collection Check takes when the test ends finds it waiting on a reachable channel,
+// so only a collection taken after goleak's retries can prove that it leaked.
+func startLateLeak() {
+	go func() {
+		<-lateGate
+		blockForever()
+	}()
+	time.AfterFunc(100*time.Millisecond, func() { close(lateGate) })
+}
 
 // startMutexLeaks starts n goroutines that block forever on a mutex that nothing else can reach.
 func startMutexLeaks(n int) {
@@ -101,6 +116,11 @@ var controls = []struct {
 			go func() { <-done }()
 			close(done)
 		})
+	}},
+	{"late", func(t *testing.T) {
+		t.Helper()
+		leaktest.Check(t)
+		startLateLeak()
 	}},
 	{"mutex", func(t *testing.T) {
 		t.Helper()
@@ -167,8 +187,8 @@ func TestNegativeControls(t *testing.T) {
 			want: []string{
 				"--- FAIL: TestControl",
 				"leaktest: 1 goroutine(s) left behind",
-				"1 still running after goleak's retries",
-				"[goleak: still running]",
+				"1 still there after goleak's retries",
+				"[goleak: still there]",
 				"leaktest_test.blockOnHeld",
 				"created by github.com/leaksafe/leaksafe/leaktest_test.startHeld",
 			},
@@ -186,6 +206,17 @@ func TestNegativeControls(t *testing.T) {
 				"[chan receive (leaked)",
 				"leaktest_test.blockForever",
 				"created by github.com/leaksafe/leaksafe/leaktest_test.startLeak",
+			},
+		},
+		{
+			name:        "Check proves a leak that blocked for good during goleak's retries",
+			control:     "late",
+			needProfile: true,
+			want: []string{
+				"--- FAIL: TestControl",
+				"1 proven blocked forever by the runtime's goroutine leak profile",
+				"[leak profile: blocked forever; goleak: still there]",
+				"leaktest_test.blockForever",
 			},
 		},
 		{
@@ -207,7 +238,7 @@ func TestNegativeControls(t *testing.T) {
 				"--- FAIL: TestControl",
 				"leaktest: 2 goroutine(s) left behind, created at 2 site(s)",
 				"[leak profile: blocked forever]",
-				"[still running, not retried]",
+				"[there, not retried]",
 				"leaktest_test.blockOnHeld",
 			},
 			wantNot: []string{"goleak"},
@@ -254,7 +285,7 @@ func TestNegativeControls(t *testing.T) {
 			want: []string{
 				"leaktest: 2 goroutine(s) left behind",
 				"[leak profile: blocked forever]",
-				"[still running, not retried]",
+				"[there, not retried]",
 			},
 			wantNot: []string{"goleak"},
 			count:   map[string]int{"leaktest_test.blockForever()": 1},

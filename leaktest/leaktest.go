@@ -205,6 +205,20 @@ func unavailable(instead string) string {
 // noteOnce makes the note about a missing profile appear once per test binary.
 var noteOnce sync.Once
 
+// noteUnavailable logs in tb, the first time a check of the test binary asks, that this Go has no
+// leak profile and what the check does without it. The line is the caller's, not leaktest's.
+func noteUnavailable(tb testing.TB, without string) {
+	tb.Helper()
+	if ProfileAvailable() {
+		return
+	}
+	first := false
+	noteOnce.Do(func() { first = true })
+	if first {
+		tb.Log(unavailable(without))
+	}
+}
+
 // VerifyTestMain runs the tests of m and then fails the test binary if any goroutine is left
 // behind. Call it from TestMain:
 //
@@ -310,9 +324,7 @@ func Check(tb testing.TB, opts ...Option) {
 	label := labelTest()
 	tb.Cleanup(func() {
 		tb.Helper()
-		if !ProfileAvailable() {
-			noteOnce.Do(func() { tb.Log(unavailable("goleak alone checks each test")) })
-		}
+		noteUnavailable(tb, "goleak alone checks each test")
 		coll := collect(true)
 		var fs findings
 		for _, g := range coll.ofCheck(label, c) {
@@ -379,11 +391,7 @@ func CheckParallel(tb testing.TB, opts ...Option) {
 	label := labelTest()
 	tb.Cleanup(func() {
 		tb.Helper()
-		if !ProfileAvailable() {
-			noteOnce.Do(func() {
-				tb.Log(unavailable("CheckParallel reports only goroutines still running"))
-			})
-		}
+		noteUnavailable(tb, "CheckParallel reports only goroutines still running")
 		var fs findings
 		gs := collect(true).ofCheck(label, c)
 		for i := 0; i < retries && len(gs) > 0 && !anyLeaked(gs); i++ {

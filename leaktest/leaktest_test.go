@@ -143,8 +143,8 @@ func TestChecksReportAGoroutineStillRunning(t *testing.T) {
 		check func(t testing.TB, opts ...leaktest.Option)
 		want  string
 	}{
-		{"Check, through goleak", leaktest.Check, "[goleak: still running]"},
-		{"CheckParallel, through its labels", leaktest.CheckParallel, "[still running after retries]"},
+		{"Check, through goleak", leaktest.Check, "[goleak: still there]"},
+		{"CheckParallel, through its labels", leaktest.CheckParallel, "[still there after retries]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &recorder{}

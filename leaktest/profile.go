@@ -210,21 +210,20 @@ func (fs *findings) add(g *stacks.Goroutine, oracle int) {
 var goleakIDs = regexp.MustCompile(`(?m)Goroutine (\d+) in state `)
 
 // addGoleak records the goroutines that goleak's error lists, with their stacks as they are now,
-// after goleak's retries, and notes those that c proved leaked.
+// after goleak's retries, and notes those that the leak profile proves leaked, in c or in a
+// collection taken now: a goroutine still on its way to its last wait when c was taken (a request
+// in flight, say) may be proven by now.
 func (fs *findings) addGoleak(err error, c *collection) {
-	now := map[int]*stacks.Goroutine{}
-	for _, g := range stacks.Parse(stacks.Dump()) {
-		now[g.ID] = &g
-	}
+	now := collect(true)
 	for _, m := range goleakIDs.FindAllStringSubmatch(err.Error(), -1) {
 		id, _ := strconv.Atoi(m[1])
-		g := now[id]
+		g := now.byID[id]
 		if g == nil {
 			text := fmt.Sprintf("goroutine %d: exited right after goleak's retries", id)
 			g = &stacks.Goroutine{ID: id, Text: text}
 		}
-		if old := c.byID[id]; old != nil && old.Leaked {
-			fs.add(old, byProfile)
+		if old := c.byID[id]; g.Leaked || old != nil && old.Leaked {
+			fs.add(g, byProfile)
 		}
 		fs.add(g, byGoleak)
 	}
@@ -337,9 +336,9 @@ func (fs *findings) report(full bool) string {
 // oracleText says what each oracle's count means.
 var oracleText = map[int]string{
 	byProfile:  "proven blocked forever by the runtime's goroutine leak profile",
-	byGoleak:   "still running after goleak's retries",
-	byRetries:  "still running after the check's retries",
-	bySnapshot: "still running when the check looked (not retried: the profile had proven a leak)",
+	byGoleak:   "still there after goleak's retries",
+	byRetries:  "still there after the check's retries",
+	bySnapshot: "there when the check looked (not retried: the profile had proven a leak)",
 }
 
 // oracleNames names the oracles that saw a goroutine.
@@ -350,9 +349,9 @@ func oracleNames(oracles int) string {
 		name string
 	}{
 		{byProfile, "leak profile: blocked forever"},
-		{byGoleak, "goleak: still running"},
-		{byRetries, "still running after retries"},
-		{bySnapshot, "still running, not retried"},
+		{byGoleak, "goleak: still there"},
+		{byRetries, "still there after retries"},
+		{bySnapshot, "there, not retried"},
 	} {
 		if oracles&o.bit != 0 {
 			names = append(names, o.name)

@@ -126,8 +126,8 @@ func TestReportListsEachGoroutineOnce(t *testing.T) {
 	r := fs.report(true)
 	assert.Equal(t, 1, strings.Count(r, "goroutine 19 ["), "seen by two oracles, listed once")
 	assert.Contains(t, r, "leaktest: 2 goroutine(s) left behind, created at 1 site(s)")
-	assert.Contains(t, r, "[leak profile: blocked forever; goleak: still running]\ngoroutine 19 [", "both oracles named")
-	assert.Contains(t, r, "[still running after retries]\ngoroutine 20 [")
+	assert.Contains(t, r, "[leak profile: blocked forever; goleak: still there]\ngoroutine 19 [", "both oracles named")
+	assert.Contains(t, r, "[still there after retries]\ngoroutine 20 [")
 	assert.Contains(t, r, "2 goroutine(s) created by go leak.func1() in leak at main.go:10:",
 		"grouped by the go statement")
 	assert.Empty(t, (&findings{}).report(false), "nothing to report")
