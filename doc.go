@@ -87,6 +87,17 @@
 // message that names the package and the function, such as "leaksafe: Map: nil fn" or "leaksafe:
 // Take: n must be at least 0, got -1".
 //
+// # Goroutine labels
+//
+// Every goroutine a primitive starts carries two runtime/pprof labels, set once when it starts and
+// added to those it inherits: leaksafe, the primitive ("Map", "ParallelMap", "Group.Go"), and
+// leaksafe.site, the file.go:line of the call outside this module that led to it. Profiles show
+// them, the leaktest and leakwatch subpackages name leaks by them, and Go 1.27 prints them in the
+// goroutine dumps of a program whose main module's go line says 1.27 or later (with an older go
+// line, run it with GODEBUG=tracebacklabels=1):
+//
+//	goroutine 42 [select] {leaksafe: ParallelMap, leaksafe.site: "crawl.go:42"}:
+//
 // # Leak testing
 //
 // Every test and example of this package runs under the leaktest subpackage's VerifyTestMain,
