@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/leaksafe/leaksafe"
 )
 
 // TestFallback runs real checks without the leak profile, on goroutines blocked in a synctest
@@ -61,5 +63,49 @@ func TestFallback(t *testing.T) {
 		time.Sleep(time.Hour) // the sleeper ends too
 		synctest.Wait()
 		assert.Empty(t, ours(check()), "once released")
+	})
+}
+
+// TestIgnorePrimitive checks that Ignore names a goroutine a leaksafe primitive started by the
+// primitive, whose goroutines' stacks hold only leaksafe's internals: a pipeline that runs as long
+// as the program is left out of the suspicions, and one not named is still suspected.
+func TestIgnorePrimitive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		done := make(chan struct{})
+		defer close(done)
+		_, _ = leaksafe.Repeat(done, 1)
+		g := leaksafe.NewGroup(nil) // no parent to watch: no goroutine but the task's
+		g.Go(func(done <-chan struct{}) error { <-done; return nil })
+		defer func() {
+			g.Stop()
+			require.NoError(t, g.Wait())
+		}()
+		synctest.Wait()
+
+		names := func(opts ...Option) []string { // the sites a watcher suspects an hour on
+			w := New(append(opts, Threshold(time.Minute))...)
+			w.profile = nil
+			_, err := w.Snapshot()
+			require.NoError(t, err)
+			time.Sleep(time.Hour)
+			r, err := w.Snapshot()
+			require.NoError(t, err)
+			var names []string
+			for _, s := range r.Sites {
+				if strings.HasPrefix(s.Name, "leaksafe.") { // not the test's own goroutine
+					names = append(names, s.Name)
+				}
+			}
+			return names
+		}
+		assert.ElementsMatch(t, []string{"leaksafe.Repeat generator", "leaksafe.Group.Go goroutine"},
+			names(), "both suspected")
+		assert.Equal(t, []string{"leaksafe.Group.Go goroutine"},
+			names(Ignore("github.com/leaksafe/leaksafe.Repeat")))
+		assert.Equal(t, []string{"leaksafe.Repeat generator"},
+			names(Ignore("github.com/leaksafe/leaksafe.(*Group).Go")))
+		assert.Equal(t, []string{"leaksafe.Repeat generator"},
+			names(Ignore("github.com/leaksafe/leaksafe.Group.Go")))
+		assert.Len(t, names(Ignore("github.com/leaksafe/leaksafe.Map")), 2, "another primitive")
 	})
 }

@@ -93,8 +93,10 @@ func Threshold(d time.Duration) Option {
 // creator: a fully qualified name such as "database/sql.(*DB).connectionOpener", for a goroutine
 // that waits at one place for long by design. A generic function is named without its type
 // parameters ("example.com/cache.refresh" matches the runtime's "example.com/cache.refresh[...]").
-// A goroutine that the leak profile proves leaked is still reported. Ignore panics if a name is
-// empty.
+// A goroutine that a leaksafe primitive started is matched by the primitive's name too, as in
+// "github.com/leaksafe/leaksafe.Repeat" or "github.com/leaksafe/leaksafe.(*Group).Go", for a
+// pipeline that runs as long as the program. A goroutine that the leak profile proves leaked is
+// still reported. Ignore panics if a name is empty.
 func Ignore(funcs ...string) Option {
 	for i, f := range funcs {
 		if f == "" {
@@ -435,6 +437,19 @@ func (w *Watcher) ignored(g *stacks.Goroutine) bool {
 	}
 	if w.ignoredFunc(g.CreatedBy.Func) {
 		return true
+	}
+	if p := g.Labels[stacks.LabelPrimitive]; p != "" && g.StartedByLeaksafe() {
+		// A leaksafe goroutine's stack holds leaksafe's internals: match the primitive by name.
+		pkg := "github.com/leaksafe/leaksafe."
+		if rest, ok := strings.CutPrefix(p, "health."); ok {
+			pkg, p = "github.com/leaksafe/leaksafe/health.", rest
+		}
+		if w.ignore[pkg+p] {
+			return true
+		}
+		if typ, method, ok := strings.Cut(p, "."); ok && w.ignore[pkg+"(*"+typ+")."+method] {
+			return true
+		}
 	}
 	for _, f := range g.Frames {
 		if w.ignoredFunc(f.Func) {
