@@ -74,8 +74,10 @@
 //
 // A panic in a function passed to a stream primitive is not recovered, exactly as with a
 // goroutine started by the go statement: the program crashes with the panicking goroutine's
-// stack. [Group] and [ForEach] are the owners that catch: they re-raise a panic in the goroutine
-// that waits, as a [*PanicError].
+// stack. The primitive's outputs and terminated stay open meanwhile, so no consumer takes the
+// stream cut short for a whole one, and the program cannot exit normally first. [Group] and
+// [ForEach] are the owners that catch: they re-raise a panic in the goroutine that waits, as a
+// [*PanicError].
 //
 // A function that calls runtime.Goexit (as testing.T.FailNow does) is treated as one that
 // panicked, since otherwise its goroutine would end as if its work were done: a stream would end

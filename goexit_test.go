@@ -14,25 +14,33 @@ import (
 	"github.com/leaksafe/leaksafe"
 )
 
-// goexitEnv names the case a child process runs in TestGoexitChild.
-const goexitEnv = "LEAKSAFE_GOEXIT_CASE"
+// goexitEnv names the case a child process runs in TestGoexitChild, and quitEnv how its function
+// quits: "goexit" or "panic".
+const (
+	goexitEnv = "LEAKSAFE_GOEXIT_CASE"
+	quitEnv   = "LEAKSAFE_QUIT"
+)
 
-// goexitCases call runtime.Goexit (as testing.T.FailNow does) in a function given to each
-// primitive that does not catch panics. Each one starts the primitive and reads what it can.
+// quit is what the functions of goexitCases call: runtime.Goexit (as testing.T.FailNow does) or,
+// in a child whose quitEnv says "panic", a panic.
+var quit = runtime.Goexit
+
+// goexitCases quit in a function given to each primitive that does not catch panics. Each one
+// starts the primitive and reads what it can, until its outputs close or it returns.
 var goexitCases = map[string]func(){
 	"Map": func() {
-		out, _ := leaksafe.Map(nil, feed(nil, 3), func(int) int { runtime.Goexit(); return 0 })
+		out, _ := leaksafe.Map(nil, feed(nil, 3), func(int) int { quit(); return 0 })
 		for range out {
 		}
 	},
 	"Filter": func() {
-		out, _ := leaksafe.Filter(nil, feed(nil, 3), func(int) bool { runtime.Goexit(); return true })
+		out, _ := leaksafe.Filter(nil, feed(nil, 3), func(int) bool { quit(); return true })
 		for range out {
 		}
 	},
 	"FilterMap": func() {
 		out, _ := leaksafe.FilterMap(nil, feed(nil, 3), func(int) (int, bool) {
-			runtime.Goexit()
+			quit()
 			return 0, true
 		})
 		for range out {
@@ -40,7 +48,7 @@ var goexitCases = map[string]func(){
 	},
 	"FlatMap": func() {
 		out, _ := leaksafe.FlatMap(nil, feed(nil, 3), func(int) iter.Seq[int] {
-			runtime.Goexit()
+			quit()
 			return nil
 		})
 		for range out {
@@ -48,7 +56,7 @@ var goexitCases = map[string]func(){
 	},
 	"Partition": func() {
 		kept, rest, _ := leaksafe.Partition(nil, feed(nil, 3), func(int) bool {
-			runtime.Goexit()
+			quit()
 			return true
 		})
 		for kept != nil || rest != nil {
@@ -65,25 +73,25 @@ var goexitCases = map[string]func(){
 		}
 	},
 	"RepeatFunc": func() {
-		out, _ := leaksafe.RepeatFunc(nil, func() int { runtime.Goexit(); return 0 })
+		out, _ := leaksafe.RepeatFunc(nil, func() int { quit(); return 0 })
 		<-out
 	},
 	"FromSeq": func() {
-		out, _ := leaksafe.FromSeq(nil, func(func(int) bool) { runtime.Goexit() })
+		out, _ := leaksafe.FromSeq(nil, func(func(int) bool) { quit() })
 		for range out {
 		}
 	},
 	"FromSeq2": func() {
-		out, _ := leaksafe.FromSeq2(nil, func(func(int, error) bool) { runtime.Goexit() })
+		out, _ := leaksafe.FromSeq2(nil, func(func(int, error) bool) { quit() })
 		for range out {
 		}
 	},
 	"DoWork": func() {
-		<-leaksafe.DoWork(nil, feed(nil, 3), func(int) { runtime.Goexit() })
+		<-leaksafe.DoWork(nil, feed(nil, 3), func(int) { quit() })
 	},
 	"ParallelMap": func() {
 		out, _ := leaksafe.ParallelMap(nil, feed(nil, 3), 2, func(int) int {
-			runtime.Goexit()
+			quit()
 			return 0
 		})
 		for range out {
@@ -91,67 +99,71 @@ var goexitCases = map[string]func(){
 	},
 	"ParallelMapOrdered": func() {
 		out, _ := leaksafe.ParallelMapOrdered(nil, feed(nil, 3), 2, func(int) int {
-			runtime.Goexit()
+			quit()
 			return 0
 		})
 		for range out {
 		}
 	},
 	"First": func() {
-		leaksafe.First(nil, func(<-chan struct{}) int { runtime.Goexit(); return 0 })
+		leaksafe.First(nil, func(<-chan struct{}) int { quit(); return 0 })
 	},
 	"FirstOK": func() {
 		_, _ = leaksafe.FirstOK(nil, func(<-chan struct{}) (int, error) {
-			runtime.Goexit()
+			quit()
 			return 0, nil
 		})
 	},
 }
 
-// TestGoexitChild runs one of goexitCases when a parent test asks for it, then waits: the
-// primitive must crash the process before the wait ends.
+// TestGoexitChild runs one of goexitCases when a parent test asks for it. Once the case ends (the
+// outputs closed, or the primitive returned) it exits at once with status 0, as a program that
+// trusts them would: the primitive must crash the process before that.
 func TestGoexitChild(t *testing.T) {
 	name := os.Getenv(goexitEnv)
 	if name == "" {
 		t.Skip("runs only as the child of TestGoexitCrashesLikeAPanic")
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		goexitCases[name]()
-	}()
-	select {
-	case <-done:
-	case <-time.After(deadline):
+	if os.Getenv(quitEnv) == "panic" {
+		quit = func() { panic("boom") }
 	}
-	t.Logf("%s: no crash", name)
+	time.AfterFunc(deadline, func() { os.Exit(0) }) // a hang is no crash either
+	goexitCases[name]()
+	os.Exit(0)
 }
 
 // TestGoexitCrashesLikeAPanic proves the package's rule for runtime.Goexit in a function given to
 // a primitive that does not catch panics: the program crashes, with a message that names the
 // primitive, instead of a stream that ends as if its input had ended, a dropped value, or a hang.
+// It proves for a panic and a Goexit alike that the outputs stay open while the program crashes:
+// a consumer that exits once they close must not get the chance.
 func TestGoexitCrashesLikeAPanic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a child process per primitive")
 	}
 	for name := range goexitCases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), 4*deadline)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestGoexitChild$", "-test.v",
-				"-test.count=1")
-			cmd.Env = append(os.Environ(), goexitEnv+"="+name)
-			out, err := cmd.CombinedOutput()
-			var exit *exec.ExitError
-			if !errors.As(err, &exit) {
-				t.Fatalf("child ended with %v, want a crash; output:\n%s", err, out)
-			}
-			want := "panic: leaksafe: " + name + ": a function it was given called runtime.Goexit"
-			if !strings.Contains(string(out), want) {
-				t.Fatalf("child output lacks %q:\n%s", want, out)
-			}
-		})
+		for _, mode := range []string{"goexit", "panic"} {
+			t.Run(name+"/"+mode, func(t *testing.T) {
+				t.Parallel()
+				ctx, cancel := context.WithTimeout(context.Background(), 4*deadline)
+				defer cancel()
+				cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestGoexitChild$",
+					"-test.v", "-test.count=1")
+				cmd.Env = append(os.Environ(), goexitEnv+"="+name, quitEnv+"="+mode)
+				out, err := cmd.CombinedOutput()
+				var exit *exec.ExitError
+				if !errors.As(err, &exit) {
+					t.Fatalf("child ended with %v, want a crash; output:\n%s", err, out)
+				}
+				want := "panic: leaksafe: " + name + ": a function it was given called runtime.Goexit"
+				if mode == "panic" {
+					want = "panic: boom"
+				}
+				if !strings.Contains(string(out), want) {
+					t.Fatalf("child output lacks %q:\n%s", want, out)
+				}
+			})
+		}
 	}
 }
 

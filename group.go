@@ -325,8 +325,8 @@ func First[T any](done <-chan struct{}, fns ...func(done <-chan struct{}) T) (re
 		stops[i] = stop
 		wg.Add(1)
 		spawn(func() {
-			defer wg.Done()
 			results <- fn(stop)
+			wg.Done() // not deferred: First waits while a panic in fn crashes the program
 		})
 	}
 	select {
@@ -375,9 +375,9 @@ func FirstOK[T any](done <-chan struct{}, fns ...func(done <-chan struct{}) (T, 
 	for i, fn := range fns {
 		wg.Add(1)
 		spawn(func() {
-			defer wg.Done()
 			v, err := fn(stop)
 			outcomes <- outcome{i, v, err}
+			wg.Done() // not deferred: FirstOK waits while a panic in fn crashes the program
 		})
 	}
 	defer wg.Wait()

@@ -42,18 +42,23 @@ func spawnWith[A any](run func(A), arg A) {
 
 // stage starts the one goroutine of a single-goroutine stage or source: it runs loop, then closes
 // out (unless out is nil: a stage without output) and, as its last action, terminated. loop closes
-// any further output with defer, so that it too is closed before out and terminated.
+// any further output when it returns, so that it too is closed before out and terminated.
+//
+// Nothing closes with defer: when a function given to the primitive panics (or calls
+// runtime.Goexit, which site.Run turns into a panic), the outputs stay open while the program
+// crashes, so that no consumer takes a stream cut short for a whole one and goes on, and a
+// program cannot exit normally before the crash.
 //
 //go:noinline
 func stage[T any](out chan T, loop func()) (<-chan T, <-chan struct{}) {
 	term := make(chan struct{})
 	at := site.Here()
 	go func() {
-		defer close(term)
-		if out != nil {
-			defer close(out)
-		}
 		site.Run(at, false, call, loop)
+		if out != nil {
+			close(out)
+		}
+		close(term)
 	}()
 	return out, term
 }
@@ -120,21 +125,29 @@ func recv[T any](done <-chan struct{}, in <-chan T) (v T, ok bool) {
 
 // goWorkers starts n goroutines, the i-th running work(i). The last one to return then runs last,
 // so that closing the outputs and terminated is the last action of the last goroutine started.
-// catchesGoexit says that work records a runtime.Goexit itself (see [site.Run]).
+// catchesGoexit says that work records a runtime.Goexit itself (see [site.Run]) and recovers its
+// panics: a worker then counts as returned however work ends. Otherwise a worker whose work
+// panics never counts, so, as with [stage], last does not run while the program crashes.
 //
 //go:noinline
 func goWorkers(n int, catchesGoexit bool, work func(i int), last func()) {
 	at := site.Here() // once for all the workers
 	var running atomic.Int64
 	running.Store(int64(n))
+	finish := func() {
+		if running.Add(-1) == 0 {
+			last()
+		}
+	}
 	for i := range n {
 		go func() {
-			defer func() {
-				if running.Add(-1) == 0 {
-					last()
-				}
-			}()
+			if catchesGoexit {
+				defer finish() // after a Goexit that work recorded, too
+			}
 			site.Run(at, catchesGoexit, work, i)
+			if !catchesGoexit {
+				finish()
+			}
 		}()
 	}
 }

@@ -127,7 +127,6 @@ func Tee[T any](
 	ch1 := make(chan T)
 	ch2 := make(chan T)
 	_, term := stage(ch2, func() {
-		defer close(ch1) // out1 closes, then stage closes out2 and terminated
 		each(done, in, func(v T) bool {
 			a, b := ch1, ch2 // a nil channel is never ready: each branch gets v once
 			for a != nil || b != nil {
@@ -142,6 +141,7 @@ func Tee[T any](
 			}
 			return true
 		})
+		close(ch1) // out1 closes, then stage closes out2 and terminated
 	})
 	return ch1, ch2, term
 }
@@ -160,7 +160,6 @@ func Partition[T any](
 	yes := make(chan T)
 	no := make(chan T)
 	_, term := stage(no, func() {
-		defer close(yes) // kept closes, then stage closes rest and terminated
 		each(done, in, func(v T) bool {
 			to := no
 			if keep(v) {
@@ -168,6 +167,7 @@ func Partition[T any](
 			}
 			return send(done, to, v)
 		})
+		close(yes) // kept closes, then stage closes rest and terminated
 	})
 	return yes, no, term
 }

@@ -105,12 +105,14 @@ func spawn(f func()) {
 func call(f func()) { f() }
 
 // stage starts one goroutine that runs loop, then closes out and, as its last action, terminated.
+// Neither closes when a function given to the worker panics: the program crashes with them open,
+// as in the root package.
 func stage(out chan struct{}, loop func()) (<-chan struct{}, <-chan struct{}) {
 	term := make(chan struct{})
 	spawn(func() {
-		defer close(term)
-		defer close(out)
 		loop()
+		close(out)
+		close(term)
 	})
 	return out, term
 }

@@ -44,62 +44,65 @@ func Steward(timeout time.Duration, ward Ward, onRestart func(restarts int)) War
 		spawn(func() {
 			// the terminated of every ward started and not yet seen to end
 			var wards []<-chan struct{}
-			defer close(term)
-			defer func() {
-				for _, t := range wards {
-					<-t
-				}
-			}()
-			defer close(beat)
-			var wardDone chan struct{}
-			var wardBeat <-chan struct{}
-			// start starts a fresh ward, or reports false and starts none once done is closed.
-			start := func() bool {
-				if !isOpen(done) {
-					return false
-				}
-				wards = slices.DeleteFunc(wards, func(t <-chan struct{}) bool { return !isOpen(t) })
-				wardDone = make(chan struct{})
-				var wardTerm <-chan struct{}
-				wardBeat, wardTerm = ward(wardDone, wardPulse)
-				wards = append(wards, wardTerm)
-				return true
-			}
-			if !start() {
-				return
-			}
-			ticker := time.NewTicker(pulseInterval)
-			defer ticker.Stop()
-			silence := time.NewTimer(timeout)
-			defer silence.Stop()
-			for restarts := 0; ; {
-				select {
-				case <-ticker.C:
-					pulse(beat)
-				case _, ok := <-wardBeat:
-					if !ok {
-						wardBeat = nil // the ward has ended: it stays silent until it is restarted
-						continue
-					}
-					resetTimer(silence, timeout)
-				case <-silence.C:
-					close(wardDone)
+			// This returns once done closes; a panic in ward or onRestart skips the closes below.
+			func() {
+				var wardDone chan struct{}
+				var wardBeat <-chan struct{}
+				// start starts a fresh ward, or reports false and starts none once done is closed.
+				start := func() bool {
 					if !isOpen(done) {
-						return
+						return false
 					}
-					restarts++
-					if onRestart != nil {
-						onRestart(restarts)
-					}
-					if !start() {
-						return
-					}
-					resetTimer(silence, timeout)
-				case <-done:
-					close(wardDone)
+					ended := func(t <-chan struct{}) bool { return !isOpen(t) }
+					wards = slices.DeleteFunc(wards, ended)
+					wardDone = make(chan struct{})
+					var wardTerm <-chan struct{}
+					wardBeat, wardTerm = ward(wardDone, wardPulse)
+					wards = append(wards, wardTerm)
+					return true
+				}
+				if !start() {
 					return
 				}
+				ticker := time.NewTicker(pulseInterval)
+				defer ticker.Stop()
+				silence := time.NewTimer(timeout)
+				defer silence.Stop()
+				for restarts := 0; ; {
+					select {
+					case <-ticker.C:
+						pulse(beat)
+					case _, ok := <-wardBeat:
+						if !ok {
+							// the ward has ended: it stays silent until it is restarted
+							wardBeat = nil
+							continue
+						}
+						resetTimer(silence, timeout)
+					case <-silence.C:
+						close(wardDone)
+						if !isOpen(done) {
+							return
+						}
+						restarts++
+						if onRestart != nil {
+							onRestart(restarts)
+						}
+						if !start() {
+							return
+						}
+						resetTimer(silence, timeout)
+					case <-done:
+						close(wardDone)
+						return
+					}
+				}
+			}()
+			close(beat)
+			for _, t := range wards {
+				<-t
 			}
+			close(term)
 		})
 		return beat, term
 	}
