@@ -33,9 +33,10 @@
 //     outputs and terminated are closed.
 //   - Blocking. Every send and receive that can block waits in a select with done, so a
 //     goroutine that is told to stop never stays blocked. Once a goroutine has seen done closed
-//     it sends nothing more and starts no new call of a function it was given; a call that is
-//     running is not interrupted, and terminated closes after it returns. A value held when done
-//     closes is dropped, never closed or released: see [Result]. The joins wait for what they
+//     it sends nothing more and starts no new call of a function it was given, not even with a
+//     value it received as done closed; a call that is running is not interrupted, and
+//     terminated closes after it returns. A value held when done closes is dropped, never closed
+//     or released: see [Result]. The joins wait for what they
 //     join: [All], [Or], [Group.Wait], and [Range], [First], [FirstOK] and [ForEach]
 //     waiting for what they started. A closed input ends a stage at once; a stage never spins on
 //     it.

@@ -64,11 +64,13 @@ func stage[T any](out chan T, loop func()) (<-chan T, <-chan struct{}) {
 }
 
 // each calls f with every value received from in, in order, until in closes, done closes or f
-// reports false: the loop of a stage that reads one input.
+// reports false: the loop of a stage that reads one input. A value received as done closed is
+// dropped, not given to f: no call of the user's function starts once done is seen closed, and a
+// stage could not send its result anyway.
 func each[T any](done <-chan struct{}, in <-chan T, f func(T) bool) {
 	for {
 		v, ok := recv(done, in)
-		if !ok || !f(v) {
+		if !ok || !isOpen(done) || !f(v) {
 			return
 		}
 	}

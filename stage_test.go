@@ -619,3 +619,100 @@ func TestProducerRunsAheadAtMostTheCapacities(t *testing.T) {
 		})
 	}
 }
+
+// TestNoCallStartsAfterDone checks that no primitive calls its function with a value received
+// after done closed: each case closes done while its workers run, then offers more values until
+// the primitive ends, and fn must never see one of them. A receive can win the race with done
+// (a select picks at random among ready cases), so the cases run many times.
+func TestNoCallStartsAfterDone(t *testing.T) {
+	drain := func(out <-chan int, term <-chan struct{}) <-chan struct{} {
+		go func() {
+			for range out {
+			}
+		}()
+		return term
+	}
+	id := func(fn func(int)) func(int) int { return func(v int) int { fn(v); return v } }
+	cases := map[string]func(done <-chan struct{}, in <-chan int, fn func(int)) <-chan struct{}{
+		"Map": func(done <-chan struct{}, in <-chan int, fn func(int)) <-chan struct{} {
+			return drain(leaksafe.Map(done, in, id(fn)))
+		},
+		"Filter": func(done <-chan struct{}, in <-chan int, fn func(int)) <-chan struct{} {
+			return drain(leaksafe.Filter(done, in, func(v int) bool { fn(v); return true }))
+		},
+		"DoWork": func(done <-chan struct{}, in <-chan int, fn func(int)) <-chan struct{} {
+			return leaksafe.DoWork(done, in, fn)
+		},
+		"ParallelMap": func(done <-chan struct{}, in <-chan int, fn func(int)) <-chan struct{} {
+			return drain(leaksafe.ParallelMap(done, in, 4, id(fn)))
+		},
+		"ParallelMapOrdered": func(done <-chan struct{}, in <-chan int, fn func(int)) <-chan struct{} {
+			return drain(leaksafe.ParallelMapOrdered(done, in, 4, id(fn)))
+		},
+		"ForEach": func(done <-chan struct{}, in <-chan int, fn func(int)) <-chan struct{} {
+			returned := make(chan struct{})
+			go func() {
+				defer close(returned)
+				_ = leaksafe.ForEach(done, in, 4, func(_ <-chan struct{}, v int) error {
+					fn(v)
+					return nil
+				})
+			}()
+			return returned
+		},
+	}
+	for name, start := range cases {
+		t.Run(name, func(t *testing.T) {
+			var late atomic.Int64
+			for range 200 {
+				done, in := make(chan struct{}), make(chan int)
+				ended := start(done, in, func(v int) {
+					if v < 0 {
+						late.Add(1)
+					}
+				})
+				in <- 1 // taken by a worker
+				close(done)
+				for range 3 {
+					select {
+					case in <- -1: // taken by a worker that raced done, or by none
+					case <-ended:
+					}
+				}
+				waitClosed(t, ended, name+" ended")
+			}
+			assert.Zero(t, late.Load(), "calls of fn with a value received after done closed")
+		})
+	}
+	t.Run("ForEach, after the first error", func(t *testing.T) {
+		var late atomic.Int64
+		for range 200 {
+			in := make(chan int)
+			dones := make(chan (<-chan struct{}), 1)
+			returned := make(chan struct{})
+			go func() {
+				defer close(returned)
+				_ = leaksafe.ForEach(nil, in, 4, func(done <-chan struct{}, v int) error {
+					if v < 0 {
+						late.Add(1)
+					}
+					if v == 1 {
+						dones <- done
+						return fmt.Errorf("fail on %d", v)
+					}
+					return nil
+				})
+			}()
+			in <- 1
+			waitClosed(t, <-dones, "fn's done, closed by the first error")
+			for range 3 {
+				select {
+				case in <- -1: // taken by a worker that raced the error, or by none
+				case <-returned:
+				}
+			}
+			waitClosed(t, returned, "ForEach returned")
+		}
+		assert.Zero(t, late.Load(), "calls of fn with a value received after the first error")
+	})
+}

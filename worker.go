@@ -58,7 +58,7 @@ func ForEach[T any](
 		}()
 		for {
 			v, ok := recv(stop, in)
-			if !ok {
+			if !ok || !isOpen(stop) { // no call starts once fn's done is seen closed
 				break
 			}
 			if !isOpen(done) { // the caller closes stop when it sees done: look sooner
@@ -283,7 +283,7 @@ func (w *reorderWindow[T, U]) step(own *orderedWorker[T, U]) bool {
 	measure := w.maxTake > 1 && own.turns%probeEvery == 0
 	own.turns++
 	for i, v := range vals {
-		if i > 0 && !isOpen(w.done) {
+		if !isOpen(w.done) { // no call starts once done is seen closed
 			own.drop(vals)
 			return false
 		}
