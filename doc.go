@@ -21,8 +21,9 @@
 //
 //   - Ending. A source ends when it has sent what it has, a stage when its input closes and it
 //     has sent its last result, and both when done closes. A parallel stage's workers, one
-//     goroutine each, end in the same way. Only [Repeat], [RepeatFunc] and [NewRandStream] never
-//     end by themselves: their owner must close done.
+//     goroutine each, end in the same way. [Repeat], [RepeatFunc] and [NewRandStream] never end
+//     by themselves, nor does [FromSeq] over an endless sequence or a stage whose input never
+//     closes: their owner must close done.
 //   - Closing order. The last goroutine to end closes the outputs, then terminated.
 //   - Channel ownership. A primitive never closes a channel it receives from; its sender does.
 //     It always closes the channels it returns.
@@ -92,8 +93,8 @@
 //
 // # Goroutine labels
 //
-// Every goroutine a primitive starts carries two runtime/pprof labels, set once when it starts and
-// added to those it inherits: leaksafe, the primitive ("Map", "ParallelMap", "Group.Go"), and
+// Every goroutine a primitive starts carries two runtime/pprof labels, set once when it begins to
+// run (until then it has the labels it inherits) and added to those it inherits: leaksafe, the primitive ("Map", "ParallelMap", "Group.Go"), and
 // leaksafe.site, the file.go:line of the call outside this module that led to it. Profiles show
 // them, the leaktest and leakwatch subpackages name leaks by them, and Go 1.27 prints them in the
 // goroutine dumps of a program whose main module's go line says 1.27 or later (with an older go

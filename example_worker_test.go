@@ -186,7 +186,7 @@ func ExampleGroup_Wait_goexit() {
 	fmt.Println(err)
 	// Output:
 	// true
-	// leaksafe: Group: a function called runtime.Goexit
+	// leaksafe: a function called runtime.Goexit
 }
 
 func ExamplePanicError() {

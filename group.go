@@ -222,7 +222,8 @@ func (g *Group) Stop() {
 }
 
 // Wait blocks until every function of the group has returned, then stops the group and waits for
-// its watching goroutine: when Wait returns, no goroutine of the group is running. It re-raises
+// its watching goroutine: when Wait returns, every goroutine of the group has done its last
+// action (a goroutine may still be on its way out, as after any wait for one). It re-raises
 // the first panic as a [*PanicError], or returns the first error, [ErrGoexit] if a function called
 // runtime.Goexit, or nil.
 func (g *Group) Wait() error {
@@ -350,7 +351,7 @@ func First[T any](done <-chan struct{}, fns ...func(done <-chan struct{}) T) (re
 // that fails fast does not win over a slower healthy one (hedged requests). When every fn fails,
 // it returns their errors joined with errors.Join in the order of fns; when done closes first, an
 // error that matches [ErrStopped]. The results of the losers are discarded: a fn must release what
-// it owns.
+// it owns. FirstOK panics if fns is empty or holds a nil fn.
 func FirstOK[T any](done <-chan struct{}, fns ...func(done <-chan struct{}) (T, error)) (T, error) {
 	if len(fns) == 0 {
 		panic("leaksafe: FirstOK: no fns")

@@ -18,7 +18,7 @@ var (
 
 	// ErrGoexit is returned by [Group.Wait] and [ForEach] when a function called runtime.Goexit
 	// (as testing.T.FailNow does) and none panicked. A Goexit stops the work as an error does.
-	ErrGoexit = errors.New("leaksafe: Group: a function called runtime.Goexit")
+	ErrGoexit = errors.New("leaksafe: a function called runtime.Goexit")
 )
 
 // Or returns a channel that is closed when any of signals is closed. It starts at most one
