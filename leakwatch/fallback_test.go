@@ -72,8 +72,11 @@ func TestFallback(t *testing.T) {
 func TestIgnorePrimitive(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		done := make(chan struct{})
-		defer close(done)
-		_, _ = leaksafe.Repeat(done, 1)
+		_, repeated := leaksafe.Repeat(done, 1) // its output unread: it waits to send until done
+		defer func() {
+			close(done)
+			<-repeated
+		}()
 		g := leaksafe.NewGroup(nil) // no parent to watch: no goroutine but the task's
 		g.Go(func(done <-chan struct{}) error { <-done; return nil })
 		defer func() {
