@@ -93,12 +93,13 @@
 //
 // # Goroutine labels
 //
-// Every goroutine a primitive starts carries two runtime/pprof labels, set once when it begins to
-// run (until then it has the labels it inherits) and added to those it inherits: leaksafe, the primitive ("Map", "ParallelMap", "Group.Go"), and
-// leaksafe.site, the file.go:line of the call outside this module that led to it. Profiles show
-// them, the leaktest and leakwatch subpackages name leaks by them, and Go 1.27 prints them in the
-// goroutine dumps of a program whose main module's go line says 1.27 or later (with an older go
-// line, run it with GODEBUG=tracebacklabels=1):
+// Every goroutine a primitive starts carries two runtime/pprof labels, added to those it inherits
+// and set once, when it begins to run (until then it has only the inherited ones): leaksafe, the
+// primitive ("Map", "ParallelMap", "Group.Go"), and leaksafe.site, the file.go:line of the call
+// outside this module that led to it. Profiles show them, the leaktest and leakwatch subpackages
+// name leaks by them, and Go 1.27 prints them in the goroutine dumps of a program whose main
+// module's go line says 1.27 or later (with an older go line, run it with
+// GODEBUG=tracebacklabels=1):
 //
 //	goroutine 42 [select] {leaksafe: ParallelMap, leaksafe.site: "crawl.go:42"}:
 //
